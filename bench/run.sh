@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Switchyard benchmark harness: the gateway against direct-to-mock, in the same run.
+#
+#   bench/run.sh                 full run (~20 min), report in bench/results/<date>.md and latest.md
+#   bench/run.sh --smoke         a few seconds with debug builds, report in a temp dir (CI)
+#
+# Options: --repeats N (3)  --duration S (10)  --warmup S (2)  --soak S (300)
+#          --scenarios "1 2 3 4 5 6" (all)  --profile release|dev  --out DIR
+#
+# Every scenario runs direct-to-mock and through the gateway, alternating, repeated;
+# the report gives medians and spread of the gateway-minus-direct figures.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+SMOKE=0; REPEATS=3; DURATION=10; WARMUP=2; SOAK=300; SCENARIOS="1 2 3 4 5 6"; PROFILE=release; OUT=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) SMOKE=1 ;;
+    --repeats) REPEATS="$2"; shift ;;
+    --duration) DURATION="$2"; shift ;;
+    --warmup) WARMUP="$2"; shift ;;
+    --soak) SOAK="$2"; shift ;;
+    --scenarios) SCENARIOS="$2"; shift ;;
+    --profile) PROFILE="$2"; shift ;;
+    --out) OUT="$2"; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$SMOKE" = 1 ]; then
+  REPEATS=1; DURATION=1; WARMUP=0.5; SOAK=3; PROFILE=dev
+fi
+RATES="500 1000 2000 4000"; STREAMS="100 1000"; SIZES="1024 102400 1048576"; SAT_WORKERS=64
+if [ "$SMOKE" = 1 ]; then RATES="200"; STREAMS="20"; SIZES="1024 102400"; SAT_WORKERS=8; fi
+
+WORK="$(mktemp -d)"; RAW="$WORK/raw"; mkdir -p "$RAW"
+DATE="$(date -u +%Y-%m-%d)"
+[ -n "$OUT" ] || OUT="$([ "$SMOKE" = 1 ] && echo "$WORK" || echo "$ROOT/bench/results")"
+mkdir -p "$OUT"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+# --- build once -------------------------------------------------------------
+log "building ($PROFILE)"
+cargo build --quiet --profile "$PROFILE" -p switchyard -p switchyard-bench-mock -p switchyard-bench-load
+BIN="$ROOT/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
+
+# --- CPU placement ----------------------------------------------------------
+CPUS="$(nproc)"
+if [ "$CPUS" -ge 3 ]; then GW_CPUS=0; MOCK_CPUS=1; LOAD_CPUS=2; PLACEMENT="gateway on CPU 0, mock on CPU 1, load driver on CPU 2 (disjoint)"
+elif [ "$CPUS" -eq 2 ]; then GW_CPUS=1; MOCK_CPUS=0; LOAD_CPUS=0; PLACEMENT="gateway on CPU 1; mock and load driver share CPU 0 (only 2 CPUs)"
+else GW_CPUS=0; MOCK_CPUS=0; LOAD_CPUS=0; PLACEMENT="everything on the only CPU"; fi
+pin() { local cpus="$1"; shift; if command -v taskset >/dev/null && [ "$CPUS" -gt 1 ]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
+# Prefix that pins an exec'd process (keeps its PID, unlike a shell function).
+pin_prefix() { if command -v taskset >/dev/null && [ "$CPUS" -gt 1 ]; then echo "taskset -c $1"; fi; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "not up: $1" >&2; return 1; }
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+# --- mock upstream ----------------------------------------------------------
+MOCK_PORT="$(free_port)"
+$(pin_prefix "$MOCK_CPUS") "$BIN/switchyard-mock" --listen "127.0.0.1:$MOCK_PORT" --threads 1 --chunks 50 --chunk-delay-ms 20 >"$WORK/mock.out" 2>&1 &
+PIDS+=($!); MOCK="http://127.0.0.1:$MOCK_PORT"
+wait_http "$MOCK/health"
+
+# --- gateway in its realistic configuration --------------------------------
+GW_PORT="$(free_port)"; ADMIN=bench-admin
+mkdir -p "$WORK/gw"
+( cd "$WORK/gw" && LISTEN="127.0.0.1:$GW_PORT" ADMIN_KEY="$ADMIN" SQLITE_PATH="$WORK/gw/switchyard.db" RUST_LOG=warn \
+  exec $(pin_prefix "$GW_CPUS") "$BIN/switchyard" ) >"$WORK/gateway.out" 2>&1 &
+GW_PID=$!; PIDS+=($GW_PID); GW="http://127.0.0.1:$GW_PORT"
+wait_http "$GW/api/status"
+api() { curl -fsS -X "$1" "$GW$2" -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' ${3:+-d "$3"}; }
+api POST /api/model_config/mock-model '{"owner":"bench","type":1,"rpm":1000000,"tpm":100000000000,"price":{"input_price":0.001,"output_price":0.002}}' >/dev/null
+api POST /api/channel/ "{\"type\":1,\"name\":\"mock\",\"key\":\"sk-mock\",\"base_url\":\"$MOCK/v1\",\"models\":[\"mock-model\"]}" >/dev/null
+TOKEN="$(api POST '/api/token/bench?auto_create_group=true' '{"name":"bench"}' | jq -r .data.key)"
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$GW_PID/status"; }
+sleep 1
+RSS_IDLE="$(rss_kb)"
+
+# --- runs -------------------------------------------------------------------
+# run <name> <variant direct|gateway> <repeat> <load args…>
+run() {
+  local name="$1" variant="$2" rep="$3"; shift 3
+  local url auth=()
+  if [ "$variant" = direct ]; then url="$MOCK/v1/chat/completions"; auth=(-H "Authorization: Bearer sk-mock")
+  else url="$GW${GW_PATH:-/v1/chat/completions}"; auth=(-H "Authorization: Bearer $TOKEN"); fi
+  pin "$LOAD_CPUS" "$BIN/switchyard-load" --url "$url" "${auth[@]}" --model mock-model \
+    --duration "${DURATION}s" --warmup "${WARMUP}s" --json --label "$name/$variant" "$@" >"$RAW/${name}__${variant}__r${rep}.json"
+}
+# both <name> <repeat> <load args…>: direct and gateway, alternating which goes first.
+both() {
+  local name="$1" rep="$2"; shift 2
+  if [ $((rep % 2)) -eq 0 ]; then run "$name" direct "$rep" "$@"; run "$name" gateway "$rep" "$@"
+  else run "$name" gateway "$rep" "$@"; run "$name" direct "$rep" "$@"; fi
+}
+# cross <name> <repeat> <rate>: an Anthropic client through the gateway (converted to
+# the mock's OpenAI API) against the OpenAI client direct to the mock.
+ANTHROPIC_BODY="$WORK/messages_1k.json"
+python3 - "$ANTHROPIC_BODY" <<'PY'
+import json, sys
+pad = "lorem ipsum dolor sit amet " * 30
+body = {"model": "mock-model", "max_tokens": 256, "system": "You are a benchmark.",
+        "messages": [{"role": "user", "content": pad[:900]}]}
+open(sys.argv[1], "w").write(json.dumps(body))
+PY
+cross() {
+  local name="$1" rep="$2" rate="$3"
+  local gateway=(--mode rate --rate "$rate" --body-file "$ANTHROPIC_BODY") direct=(--mode rate --rate "$rate" --body-bytes 1024)
+  if [ $((rep % 2)) -eq 0 ]; then run "$name" direct "$rep" "${direct[@]}"; GW_PATH=/v1/messages run "$name" gateway "$rep" "${gateway[@]}"
+  else GW_PATH=/v1/messages run "$name" gateway "$rep" "${gateway[@]}"; run "$name" direct "$rep" "${direct[@]}"; fi
+}
+has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+RSS_STREAMS_MAX=0
+for rep in $(seq 1 "$REPEATS"); do
+  if has 1; then for rate in $RATES; do log "1 non-stream ${rate}/s (repeat $rep)"; both "rate_${rate}" "$rep" --mode rate --rate "$rate" --body-bytes 1024; done; fi
+  if has 2; then log "2 saturation (repeat $rep)"; both saturate "$rep" --mode saturate --workers "$SAT_WORKERS" --body-bytes 1024; fi
+  if has 3; then
+    for n in $STREAMS; do
+      log "3 streams ×$n (repeat $rep)"
+      ( peak=0; while kill -0 "$GW_PID" 2>/dev/null; do v="$(rss_kb)"; [ "$v" -gt "$peak" ] && peak="$v" && echo "$peak" >"$WORK/rss_peak"; sleep 0.2; done ) &
+      SAMPLER=$!
+      # Pacing (50 chunks, 20 ms apart) is set on the mock itself: the gateway
+      # does not forward client headers upstream.
+      both "streams_${n}" "$rep" --mode streams --streams "$n" --include-usage --expect-events 54 --body-bytes 1024
+      kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
+      peak="$(cat "$WORK/rss_peak" 2>/dev/null || echo 0)"; [ "$peak" -gt "$RSS_STREAMS_MAX" ] && RSS_STREAMS_MAX="$peak"
+      rm -f "$WORK/rss_peak"
+    done
+  fi
+  if has 4; then for size in $SIZES; do log "4 body ${size} B (repeat $rep)"; both "size_${size}" "$rep" --mode rate --rate 100 --body-bytes "$size"; done; fi
+  if has 6; then for rate in $RATES; do log "6 Anthropic client to OpenAI mock ${rate}/s (repeat $rep)"; cross "cross_${rate}" "$rep" "$rate"; done; fi
+done
+
+SOAK_SAMPLES=""
+if has 5; then
+  log "5 soak ${SOAK}s at 1000/s"
+  ( for _ in $(seq 1 $(( ${SOAK%.*} / 5 + 1 ))); do echo "$(date +%s) $(rss_kb)"; sleep 5; done ) >"$WORK/soak_rss" &
+  SAMPLER=$!
+  pin "$LOAD_CPUS" "$BIN/switchyard-load" --url "$GW/v1/chat/completions" -H "Authorization: Bearer $TOKEN" --model mock-model \
+    --mode rate --rate 1000 --duration "${SOAK}s" --warmup 1s --body-bytes 1024 --json --label soak >"$RAW/soak__gateway__r1.json"
+  kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true
+  SOAK_SAMPLES="$(awk '{print $2}' "$WORK/soak_rss" | paste -sd, -)"
+fi
+RSS_END="$(rss_kb)"
+LOG_ROWS="$(curl -fsS "$GW/api/logs/search?per_page=1" -H "Authorization: Bearer $ADMIN" | jq .data.total)"
+MOCK_STATS="$(curl -fsS "$MOCK/stats")"
+
+# --- report -----------------------------------------------------------------
+cat >"$WORK/meta.json" <<JSON
+{"date":"$DATE","commit":"$(git rev-parse --short HEAD 2>/dev/null || echo unknown)","dirty":$([ -n "$(git status --porcelain 2>/dev/null)" ] && echo true || echo false),
+ "cpu":"$(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//')","cpus":$CPUS,"mem_gb":$(awk '/MemTotal/ {printf "%.1f", $2/1048576}' /proc/meminfo),
+ "kernel":"$(uname -r)","placement":"$PLACEMENT","profile":"$PROFILE","smoke":$SMOKE,"repeats":$REPEATS,"duration_s":$DURATION,"warmup_s":$WARMUP,
+ "soak_s":$SOAK,"scenarios":"$SCENARIOS","rss_idle_kb":${RSS_IDLE:-0},"rss_streams_max_kb":${RSS_STREAMS_MAX:-0},"rss_end_kb":${RSS_END:-0},
+ "soak_rss_kb":[${SOAK_SAMPLES}],"log_rows":${LOG_ROWS:-0},"mock_stats":$MOCK_STATS,
+ "command":"bench/run.sh $([ "$SMOKE" = 1 ] && echo --smoke) --repeats $REPEATS --duration $DURATION --soak $SOAK --scenarios '$SCENARIOS' --profile $PROFILE"}
+JSON
+REPORT="$OUT/$DATE.md"
+python3 "$ROOT/bench/report.py" "$WORK" >"$REPORT"
+if [ "$SMOKE" = 0 ]; then cp "$REPORT" "$OUT/latest.md"; mkdir -p "$OUT/raw/$DATE"; cp "$RAW"/*.json "$WORK/meta.json" "$OUT/raw/$DATE/"; fi
+log "report: $REPORT"
+echo "$REPORT"

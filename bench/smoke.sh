@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# CI smoke of the benchmark harness: mock up, a handful of requests through the
+# gateway, report produced. Asserts that it ran, not how fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+report="$(bench/run.sh --smoke | tail -n 1)"
+test -s "$report" || { echo "no report produced" >&2; exit 1; }
+grep -q "## 1. Non-stream chat" "$report"
+grep -q "## 3. Streaming" "$report"
+grep -q "## 6. Cross-protocol" "$report"
+# Every gateway request left a log row, and runs completed without errors.
+python3 - "$report" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+rows = int(re.search(r"Log rows written by the gateway during the run: (\d+)", text).group(1))
+assert rows > 0, "the gateway logged nothing"
+errors = [int(x) for x in re.findall(r"\| (\d+) \|\n", text)]
+assert all(e == 0 for e in errors), f"benchmark runs had errors: {errors}"
+print(f"bench smoke ok: {rows} log rows")
+PY

@@ -1,0 +1,145 @@
+//! The part of every relay endpoint that does not depend on its protocol:
+//! authenticate the caller, read the (size-capped) body, read the relay
+//! headers, and hand a [`RelayRequest`] to the relay. Rejections are
+//! rendered in the endpoint's own error shape.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, Uri};
+use switchyard_protocol::json::{Patch, quote_str, scan_object, set_member};
+
+use super::client_ip::client_ip;
+use super::read_body;
+use crate::auth::{Principal, authenticate, request_key};
+use crate::error::ApiError;
+use crate::providers::ClientHints;
+use crate::relay::head::PathParams;
+use crate::relay::mode::Mode;
+use crate::relay::protocol::Protocol;
+use crate::relay::{RelayRequest, relay, stored};
+use crate::state::AppState;
+use crate::store::now_ms;
+
+/// Authenticate a relay client; also returns its IP as text.
+pub fn authenticated(
+    app: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<(Principal, String), ApiError> {
+    let snapshot = app.snapshot.get();
+    let ip = client_ip(Some(peer), headers, &app.config.trusted_proxies);
+    let principal = authenticate(&snapshot, &app.keys, request_key(headers), ip)?;
+    Ok((principal, ip.map(|i| i.to_string()).unwrap_or_default()))
+}
+
+/// Where a request comes from and what it asked for.
+pub struct Incoming<'a> {
+    /// Endpoint kind.
+    pub mode: Mode,
+    /// Protocol the client speaks.
+    pub protocol: Protocol,
+    /// What the URL says about the request (Gemini).
+    pub path: PathParams,
+    /// TCP peer.
+    pub peer: SocketAddr,
+    /// Request URI.
+    pub uri: &'a Uri,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Model named by the URL (legacy engines path, Gemini paths), replacing the body's.
+    pub model_from_path: Option<String>,
+    /// Client headers passed on to some upstreams.
+    pub hints: ClientHints,
+}
+
+/// Authenticate, read the body and relay; every rejection is rendered in
+/// the endpoint's protocol.
+pub async fn relay_endpoint(app: AppState, incoming: Incoming<'_>, body: Body) -> Response {
+    let received = Instant::now();
+    let received_ms = now_ms();
+    let request_id = uuid::Uuid::now_v7().simple().to_string();
+    match prepare(
+        &app,
+        &incoming,
+        body,
+        received,
+        received_ms,
+        request_id.clone(),
+    )
+    .await
+    {
+        Ok(request) => relay(app, request).await,
+        Err(e) => e
+            .with_request_id(&request_id)
+            .in_dialect(incoming.protocol.dialect())
+            .into_response(),
+    }
+}
+
+/// Authenticate, read the body, and read the relay headers.
+async fn prepare(
+    app: &AppState,
+    incoming: &Incoming<'_>,
+    body: Body,
+    received: Instant,
+    received_ms: i64,
+    request_id: String,
+) -> Result<RelayRequest, ApiError> {
+    let headers = &incoming.headers;
+    let (principal, ip) = authenticated(app, incoming.peer, headers)?;
+    let mut body = read_body(headers, body, app.config.max_request_body_size).await?;
+    let mut resumed = None;
+    if incoming.protocol == Protocol::Responses {
+        let group = (!principal.is_internal()).then(|| principal.group_id());
+        let r = stored::resume(app, body, group).await?;
+        body = r.body.clone();
+        resumed = Some(r);
+    }
+    if let Some(model) = &incoming.model_from_path {
+        body = set_model(&body, model)?;
+    }
+    let pinned_channel = match headers.get("aiproxy-channel") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<i64>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request("the Aiproxy-Channel header must be a channel id")
+                })?,
+        ),
+    };
+    Ok(RelayRequest {
+        mode: incoming.mode,
+        endpoint: incoming.uri.path().to_owned(),
+        body,
+        principal,
+        pinned_channel,
+        request_id,
+        received,
+        received_ms,
+        ip,
+        hints: incoming.hints.clone(),
+        protocol: incoming.protocol,
+        path: incoming.path.clone(),
+        sticky_channel: resumed.as_ref().and_then(|r| r.sticky_channel),
+        store: resumed.and_then(|r| r.store),
+    })
+}
+
+/// Replace (or add) the body's top-level `model`.
+fn set_model(body: &Bytes, model: &str) -> Result<Bytes, ApiError> {
+    let scan = scan_object(body).map_err(|e| {
+        ApiError::bad_request(format!("request body is not valid JSON: {e}"))
+            .with_code("invalid_json")
+    })?;
+    let mut patch = Patch::new();
+    set_member(&mut patch, body, &scan, "model", &quote_str(model));
+    patch
+        .apply(body)
+        .map_err(|e| ApiError::bad_request(format!("request body cannot be rewritten: {e}")))
+}

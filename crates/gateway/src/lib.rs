@@ -1,0 +1,30 @@
+//! Switchyard: an AI gateway, drop-in compatible with AI Proxy.
+//!
+//! Request path: [`ingress`] (protocol handlers, body cap) → [`auth`]
+//! (key → token → group, from the in-memory [`snapshot`]) → [`relay`]
+//! (model resolution, [`routing`], [`providers`], upstream call, streaming,
+//! retries) → [`logs`] (bounded queue, batched writes to the [`store`]).
+//! The [`admin`] API edits configuration in the store and reloads the
+//! snapshot; [`sync`] keeps several instances in step.
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod billing;
+pub mod config;
+pub mod error;
+pub mod ingress;
+pub mod limits;
+pub mod logs;
+pub mod model;
+pub mod providers;
+pub mod relay;
+pub mod routing;
+pub mod snapshot;
+pub mod state;
+pub mod store;
+pub mod sync;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::{Cli, Config};

@@ -1,0 +1,309 @@
+//! Forwarding an Anthropic Messages stream to an Anthropic client byte for
+//! byte: each event as it arrives, with `message.model` in `message_start`
+//! rewritten to the name the client asked for, usage metered from
+//! `message_start` and `message_delta`, and an `error` event before any
+//! output held back so the relay can retry elsewhere.
+
+use std::collections::HashSet;
+
+use bytes::BytesMut;
+use serde::Deserialize;
+use switchyard_protocol::anthropic::AnthropicUsage;
+use switchyard_protocol::convert::anthropic::inspect::inspect_event;
+use switchyard_protocol::inspect::UsageReport;
+use switchyard_protocol::json::{
+    Patch, ValueKind, quote_str, scan_object, scan_object_at, set_member,
+};
+use switchyard_protocol::sse::{
+    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event,
+};
+
+use super::events::MAX_EVENT_BYTES;
+use super::processor::{Continuation, Progress, StreamProcessor};
+
+/// An Anthropic-to-Anthropic stream.
+#[derive(Debug)]
+pub struct AnthropicPassthrough {
+    requested_model: String,
+    continuation: bool,
+    decoder: SseDecoder,
+    progress: Progress,
+    usage: Option<AnthropicUsage>,
+    text: String,
+    started_blocks: HashSet<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct View {
+    index: Option<u64>,
+    message: Option<UsageHolder>,
+    usage: Option<AnthropicUsage>,
+    delta: Option<DeltaText>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UsageHolder {
+    usage: Option<AnthropicUsage>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeltaText {
+    text: Option<String>,
+    thinking: Option<String>,
+    partial_json: Option<String>,
+}
+
+impl AnthropicPassthrough {
+    /// A stream reporting `requested_model`; `continuation` when it takes
+    /// over a client stream another upstream began.
+    pub fn new(requested_model: &str, continuation: Option<&Continuation>) -> Self {
+        Self {
+            requested_model: requested_model.to_owned(),
+            continuation: continuation.is_some(),
+            decoder: SseDecoder::new(MAX_EVENT_BYTES),
+            progress: Progress::default(),
+            usage: None,
+            text: String::new(),
+            started_blocks: continuation
+                .map(|c| c.started_blocks.iter().copied().collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn on_item(&mut self, item: SseItem, out: &mut BytesMut) {
+        match item {
+            SseItem::Comment(text) => encode_comment(out, &text),
+            SseItem::Event(event) => self.on_event(&event, out),
+        }
+    }
+
+    fn on_event(&mut self, event: &SseEvent, out: &mut BytesMut) {
+        self.progress.events_in += 1;
+        let facts = inspect_event(event.event_name(), &event.data);
+        let view: View = serde_json::from_slice(&event.data).unwrap_or_default();
+        self.meter(&facts.usage, &view);
+        if self.progress.upstream_id.is_empty()
+            && let Some(id) = facts.upstream_id
+        {
+            self.progress.upstream_id = id;
+        }
+        let before_output = !self.progress.saw_output;
+        if let Some(message) = facts.error {
+            self.progress.upstream_error = Some(message);
+            if before_output {
+                return;
+            }
+        }
+        self.progress.saw_output |= facts.has_output;
+        self.progress.saw_end |= facts.is_end;
+        if self.progress.usage.is_none()
+            && let Some(delta) = &view.delta
+        {
+            for part in [&delta.text, &delta.thinking, &delta.partial_json]
+                .into_iter()
+                .flatten()
+            {
+                self.text.push_str(part);
+            }
+        }
+        let name = event.event_name().unwrap_or("");
+        if self.continuation && before_output && self.skip_on_continuation(name, &view) {
+            return;
+        }
+        if name == "content_block_start"
+            && let Some(index) = view.index
+        {
+            self.started_blocks.insert(index);
+        }
+        if name == "message_start"
+            && let Some(patched) = self.rewrite_model(&event.data)
+        {
+            self.emit(out, event, &patched);
+            return;
+        }
+        self.emit(out, event, &event.data);
+    }
+
+    /// While continuing another upstream's stream, drop what the client
+    /// already has: this upstream's `message_start`, pings, and the start of
+    /// blocks already opened.
+    fn skip_on_continuation(&self, name: &str, view: &View) -> bool {
+        match name {
+            "message_start" | "ping" => true,
+            "content_block_start" => view.index.is_some_and(|i| self.started_blocks.contains(&i)),
+            _ => false,
+        }
+    }
+
+    fn meter(&mut self, report: &Option<UsageReport>, view: &View) {
+        let later = match report {
+            Some(UsageReport::Input(_)) => view.message.as_ref().and_then(|m| m.usage.clone()),
+            Some(UsageReport::Output(_)) => view.usage.clone(),
+            _ => None,
+        };
+        let Some(later) = later else { return };
+        match &mut self.usage {
+            Some(usage) => usage.merge(&later),
+            None => self.usage = Some(later),
+        }
+        if matches!(report, Some(UsageReport::Output(_))) {
+            self.progress.usage = self.usage.as_ref().map(AnthropicUsage::to_usage);
+            self.text = String::new();
+        }
+    }
+
+    fn rewrite_model(&self, data: &[u8]) -> Option<bytes::Bytes> {
+        let scan = scan_object(data).ok()?;
+        let message = scan
+            .get(data, "message")
+            .filter(|m| m.kind == ValueKind::Object)?;
+        let inner = scan_object_at(data, &message).ok()?;
+        let model = inner.get(data, "model")?;
+        if model.read_str(data).ok()? == self.requested_model {
+            return None;
+        }
+        let mut patch = Patch::new();
+        set_member(
+            &mut patch,
+            data,
+            &inner,
+            "model",
+            &quote_str(&self.requested_model),
+        );
+        patch.apply(data).ok()
+    }
+
+    fn emit(&mut self, out: &mut BytesMut, event: &SseEvent, data: &[u8]) {
+        self.progress.events_out += 1;
+        encode_event(out, event.event.as_deref(), data);
+    }
+}
+
+impl StreamProcessor for AnthropicPassthrough {
+    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
+        self.decoder.push(chunk)?;
+        while let Some(item) = self.decoder.next_item() {
+            self.on_item(item, out);
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut BytesMut) {
+        while let Some(item) = self.decoder.finish() {
+            self.on_item(item, out);
+        }
+        if self.progress.usage.is_none() {
+            self.progress.usage = self
+                .usage
+                .as_ref()
+                .map(AnthropicUsage::to_usage)
+                .filter(|u| u.output_tokens > 0);
+        }
+    }
+
+    fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    fn take_output_text(&mut self) -> String {
+        std::mem::take(&mut self.text)
+    }
+
+    fn write_error(&mut self, out: &mut BytesMut, message: &str, kind: &str) {
+        let kind = if kind == "timeout_error" {
+            "timeout_error"
+        } else {
+            "api_error"
+        };
+        let body =
+            serde_json::json!({"type": "error", "error": {"type": kind, "message": message}});
+        encode_event(out, Some(b"error"), body.to_string().as_bytes());
+    }
+
+    fn ready(&self) -> bool {
+        self.progress.events_out > 0
+    }
+
+    fn continuable(&self) -> bool {
+        true
+    }
+
+    fn continuation(&self) -> Continuation {
+        let mut started_blocks: Vec<u64> = self.started_blocks.iter().copied().collect();
+        started_blocks.sort_unstable();
+        Continuation { started_blocks }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STREAM: &str = concat!(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-up\",\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":4,\"output_tokens\":1}}}\n\n",
+        "event: ping\ndata: {\"type\":\"ping\"}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n",
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":5}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    );
+
+    fn run(p: &mut AnthropicPassthrough, input: &str) -> String {
+        let mut out = BytesMut::new();
+        for chunk in input.as_bytes().chunks(11) {
+            p.feed(chunk, &mut out).unwrap();
+        }
+        p.finish(&mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn forwards_rewrites_model_and_meters() {
+        let mut p = AnthropicPassthrough::new("claude-asked", None);
+        let out = run(&mut p, STREAM);
+        assert!(out.contains("\"model\":\"claude-asked\"") && !out.contains("claude-up"));
+        assert!(out.contains("event: ping"));
+        let u = p.progress().usage.unwrap();
+        assert_eq!(
+            (u.input_tokens, u.cached_tokens, u.output_tokens),
+            (14, 4, 5)
+        );
+        assert!(p.progress().saw_end && p.progress().saw_output);
+        assert_eq!(p.progress().upstream_id, "msg_1");
+        assert_eq!(p.progress().events_out, 7);
+    }
+
+    #[test]
+    fn error_before_output_is_held() {
+        let mut p = AnthropicPassthrough::new("m", None);
+        let out = run(
+            &mut p,
+            "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}\n\n",
+        );
+        assert!(out.is_empty());
+        assert_eq!(p.progress().upstream_error.as_deref(), Some("busy"));
+    }
+
+    #[test]
+    fn continuation_drops_what_the_client_has() {
+        let mut first = AnthropicPassthrough::new("m", None);
+        let head: String = STREAM
+            .split("\n\n")
+            .take(3)
+            .map(|e| format!("{e}\n\n"))
+            .collect();
+        run(&mut first, &head);
+        let mut next = AnthropicPassthrough::new("m", Some(&first.continuation()));
+        let out = run(&mut next, STREAM);
+        assert!(
+            !out.contains("message_start")
+                && !out.contains("content_block_start")
+                && !out.contains("ping")
+        );
+        assert!(out.contains("\"text\":\"Hi\"") && out.contains("message_stop"));
+    }
+}

@@ -1,0 +1,321 @@
+//! Per-event processing of an OpenAI SSE stream on the same-protocol path:
+//! forward each event as it arrives with `model` rewritten, meter usage from
+//! the final chunk, drop the usage-only chunk the client did not ask for,
+//! and keep what is needed to estimate usage if the upstream never reports it.
+
+use super::processor::{Continuation, Progress, StreamProcessor};
+use bytes::BytesMut;
+use switchyard_protocol::json::{ObjectScan, Patch, ValueKind, quote_str, scan_object, set_member};
+use switchyard_protocol::openai::{ChunkView, OpenAiUsage, chunk_content_text};
+use switchyard_protocol::sse::{
+    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event,
+};
+
+/// Largest single SSE event accepted from an upstream.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// What has been seen on a stream so far.
+#[derive(Debug)]
+pub struct StreamState {
+    requested_model: String,
+    client_include_usage: bool,
+    /// Continuing a stream another upstream began: drop this upstream's
+    /// events that carry no output (its role chunk) until its first output.
+    skip_leading_silent: bool,
+    decoder: SseDecoder,
+    progress: Progress,
+    /// Event payloads kept until usage arrives, to estimate output tokens if
+    /// it never does. Copied, not sliced: a slice would pin the whole read
+    /// buffer it came from for the life of the stream.
+    retained: Vec<u8>,
+    /// End offset of each payload in `retained`.
+    retained_ends: Vec<usize>,
+}
+
+impl StreamState {
+    /// State for a stream answering a request for `requested_model`.
+    /// `skip_leading_silent` is set when this upstream continues a stream
+    /// already started on the client by another one.
+    pub fn new(
+        requested_model: &str,
+        client_include_usage: bool,
+        skip_leading_silent: bool,
+    ) -> Self {
+        Self {
+            requested_model: requested_model.to_owned(),
+            client_include_usage,
+            skip_leading_silent,
+            decoder: SseDecoder::new(MAX_EVENT_BYTES),
+            progress: Progress::default(),
+            retained: Vec::new(),
+            retained_ends: Vec::new(),
+        }
+    }
+
+    /// Feed upstream bytes; complete events are written to `out`.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
+        self.decoder.push(chunk)?;
+        while let Some(item) = self.decoder.next_item() {
+            self.on_item(item, out);
+        }
+        Ok(())
+    }
+
+    /// The upstream ended: flush a final event that lacked its blank line.
+    pub fn finish(&mut self, out: &mut BytesMut) {
+        while let Some(item) = self.decoder.finish() {
+            self.on_item(item, out);
+        }
+    }
+
+    /// The visible output text seen while no usage was reported (for estimation).
+    pub fn take_output_text(&mut self) -> String {
+        let mut text = String::new();
+        let retained = std::mem::take(&mut self.retained);
+        let mut start = 0;
+        for end in std::mem::take(&mut self.retained_ends) {
+            if let Some(data) = retained.get(start..end)
+                && let Ok(view) = serde_json::from_slice::<ChunkView<'_>>(data)
+            {
+                chunk_content_text(&view, &mut text);
+            }
+            start = end;
+        }
+        text
+    }
+
+    fn on_item(&mut self, item: SseItem, out: &mut BytesMut) {
+        match item {
+            SseItem::Comment(text) => encode_comment(out, &text),
+            SseItem::Event(event) => self.on_event(event, out),
+        }
+    }
+
+    fn on_event(&mut self, event: SseEvent, out: &mut BytesMut) {
+        self.progress.events_in += 1;
+        if event.is_done() {
+            self.progress.saw_end = true;
+            self.emit(out, &event, &event.data);
+            return;
+        }
+        let data = &event.data;
+        let Ok(scan) = scan_object(data) else {
+            self.emit(out, &event, data);
+            return;
+        };
+        let before_output = !self.progress.saw_output;
+        if before_output {
+            // Until the first output the relay may still retry, so it needs to
+            // know exactly what the chunk carries.
+            if let Ok(view) = serde_json::from_slice::<ChunkView<'_>>(data) {
+                self.progress.saw_output = view.has_output() && view.error.is_none();
+            }
+        }
+        let usage_only = self.read_usage(data, &scan);
+        if self.progress.upstream_id.is_empty()
+            && let Some(id) = scan.get(data, "id").and_then(|v| v.read_str(data).ok())
+        {
+            self.progress.upstream_id = id.into_owned();
+        }
+        if let Some(error) = scan
+            .get(data, "error")
+            .filter(|e| e.kind == ValueKind::Object)
+        {
+            let value = error
+                .raw(data)
+                .ok()
+                .and_then(|r| serde_json::from_slice(r).ok())
+                .unwrap_or_default();
+            self.progress.upstream_error = Some(error_message(&value));
+        }
+        if self.progress.usage.is_none() {
+            self.retained.extend_from_slice(data);
+            self.retained_ends.push(self.retained.len());
+        }
+        if usage_only && !self.client_include_usage {
+            return;
+        }
+        // An error before any output is held back: the relay retries on
+        // another channel or answers with its own error event.
+        if before_output
+            && (self.progress.upstream_error.is_some()
+                || (self.skip_leading_silent && !self.progress.saw_output))
+        {
+            return;
+        }
+        let rewrite = scan.get(data, "model").filter(|m| {
+            m.kind == ValueKind::String
+                && m.read_str(data)
+                    .is_ok_and(|name| name != self.requested_model)
+        });
+        match rewrite {
+            Some(_) => {
+                let mut patch = Patch::new();
+                set_member(
+                    &mut patch,
+                    data,
+                    &scan,
+                    "model",
+                    &quote_str(&self.requested_model),
+                );
+                match patch.apply(data) {
+                    Ok(patched) => self.emit(out, &event, &patched),
+                    Err(_) => self.emit(out, &event, data),
+                }
+            }
+            None => self.emit(out, &event, data),
+        }
+    }
+
+    /// Record a chunk's usage; true when the chunk carries nothing else
+    /// (`choices` empty), i.e. it is the usage chunk a client may not want.
+    fn read_usage(&mut self, data: &[u8], scan: &ObjectScan) -> bool {
+        let Some(span) = scan
+            .get(data, "usage")
+            .filter(|u| u.kind == ValueKind::Object)
+        else {
+            return false;
+        };
+        if let Some(usage) = span
+            .raw(data)
+            .ok()
+            .and_then(|r| serde_json::from_slice::<OpenAiUsage>(r).ok())
+        {
+            self.progress.usage = Some(usage.to_usage());
+            self.retained = Vec::new();
+            self.retained_ends = Vec::new();
+        }
+        let no_choices = scan.get(data, "choices").is_none_or(|c| {
+            c.kind == ValueKind::Array
+                && c.raw(data)
+                    .is_ok_and(|raw| raw.iter().filter(|b| !b.is_ascii_whitespace()).count() == 2)
+        });
+        no_choices && scan.get(data, "error").is_none()
+    }
+
+    fn emit(&mut self, out: &mut BytesMut, event: &SseEvent, data: &[u8]) {
+        self.progress.events_out += 1;
+        encode_event(out, event.event.as_deref(), data);
+    }
+}
+
+impl StreamProcessor for StreamState {
+    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
+        StreamState::feed(self, chunk, out)
+    }
+
+    fn finish(&mut self, out: &mut BytesMut) {
+        StreamState::finish(self, out);
+    }
+
+    fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    fn take_output_text(&mut self) -> String {
+        StreamState::take_output_text(self)
+    }
+
+    fn write_error(&mut self, out: &mut BytesMut, message: &str, kind: &str) {
+        encode_error_event(out, message, kind);
+    }
+
+    fn ready(&self) -> bool {
+        self.progress.events_out > 0
+    }
+
+    fn continuable(&self) -> bool {
+        true
+    }
+
+    fn continuation(&self) -> Continuation {
+        Continuation::default()
+    }
+}
+
+/// The message of an OpenAI-style error value.
+pub fn error_message(error: &serde_json::Value) -> String {
+    error
+        .get("message")
+        .and_then(|m| m.as_str())
+        .map(str::to_owned)
+        .unwrap_or_else(|| error.to_string())
+}
+
+/// Write an OpenAI error event (sent when a stream fails after it started).
+pub fn encode_error_event(out: &mut BytesMut, message: &str, kind: &str) {
+    let body = serde_json::json!({"error": {"message": message, "type": kind}});
+    encode_event(out, None, body.to_string().as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &str, model: &str, include_usage: bool) -> (StreamState, String) {
+        let mut s = StreamState::new(model, include_usage, false);
+        let mut out = BytesMut::new();
+        for b in input.as_bytes().chunks(7) {
+            s.feed(b, &mut out).unwrap();
+        }
+        s.finish(&mut out);
+        (s, String::from_utf8(out.to_vec()).unwrap())
+    }
+
+    const STREAM: &str = concat!(
+        "data: {\"id\":\"c1\",\"model\":\"up-model\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+        ": keep-alive\n\n",
+        "data: {\"id\":\"c1\",\"model\":\"up-model\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n",
+        "data: {\"id\":\"c1\",\"model\":\"up-model\",\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: {\"id\":\"c1\",\"model\":\"up-model\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1,\"total_tokens\":6}}\n\n",
+        "data: [DONE]\n\n",
+    );
+
+    #[test]
+    fn rewrites_model_meters_usage_and_hides_unrequested_usage_chunk() {
+        let (s, out) = run(STREAM, "asked", false);
+        assert_eq!(s.progress().usage.unwrap().total_tokens, 6);
+        assert_eq!(s.progress().upstream_id, "c1");
+        assert!(s.progress().saw_end && s.progress().saw_output);
+        assert!(!out.contains("up-model"));
+        assert!(out.contains("\"model\":\"asked\""));
+        assert!(!out.contains("usage"), "{out}");
+        assert!(out.contains(": keep-alive"));
+        assert_eq!(s.progress().events_in, 5);
+        assert_eq!(s.progress().events_out, 4);
+    }
+
+    #[test]
+    fn usage_chunk_forwarded_when_client_asked() {
+        let (s, out) = run(STREAM, "asked", true);
+        assert!(out.contains("\"usage\""));
+        assert_eq!(s.progress().events_out, 5);
+    }
+
+    #[test]
+    fn text_is_kept_for_estimation_when_no_usage() {
+        let input = "data: {\"choices\":[{\"delta\":{\"content\":\"Hello\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\" world\"}}]}";
+        let (s, _) = run(input, "m", false);
+        assert!(s.progress().usage.is_none());
+        let mut s = s;
+        assert_eq!(s.take_output_text(), "Hello world");
+    }
+
+    #[test]
+    fn error_before_output_is_held_back() {
+        let (s, out) = run("data: {\"error\":{\"message\":\"boom\"}}\n\n", "m", false);
+        assert_eq!(s.progress().upstream_error.as_deref(), Some("boom"));
+        assert!(!s.progress().saw_output);
+        assert!(out.is_empty(), "{out}");
+    }
+
+    #[test]
+    fn continuation_skips_the_new_role_chunk() {
+        let mut s = StreamState::new("asked", false, true);
+        let mut out = BytesMut::new();
+        s.feed(STREAM.as_bytes(), &mut out).unwrap();
+        let out = String::from_utf8(out.to_vec()).unwrap();
+        assert!(!out.contains("\"role\""), "{out}");
+        assert!(out.contains("\"content\":\"Hi\""));
+    }
+}

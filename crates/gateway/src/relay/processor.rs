@@ -1,0 +1,154 @@
+//! One interface for every way a stream is relayed: forwarded byte for byte
+//! in the client's own protocol (OpenAI, Anthropic), or converted event by
+//! event from the upstream's protocol. The stream body and the attempt loop
+//! only see [`StreamProcessor`] and its [`Progress`].
+
+use bytes::BytesMut;
+use switchyard_protocol::Usage;
+use switchyard_protocol::convert::anthropic::{AnthropicStreamDecoder, AnthropicStreamEncoder};
+use switchyard_protocol::convert::gemini::{GeminiStreamDecoder, GeminiStreamEncoder};
+use switchyard_protocol::convert::openai::{OpenAiStreamDecoder, OpenAiStreamEncoder};
+use switchyard_protocol::convert::responses::{ResponsesStreamDecoder, ResponsesStreamEncoder};
+use switchyard_protocol::convert::{EncodeOptions, StreamDecoder};
+use switchyard_protocol::sse::SseError;
+
+use super::anthropic_stream::AnthropicPassthrough;
+use super::converting::Converting;
+use super::events::StreamState;
+use super::passthrough::{Dialect, Passthrough};
+use super::protocol::Protocol;
+
+/// What a stream has shown so far.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    /// Usage reported by the upstream.
+    pub usage: Option<Usage>,
+    /// Upstream response id.
+    pub upstream_id: String,
+    /// Output (text, reasoning, a tool call, a finish reason) was seen.
+    pub saw_output: bool,
+    /// The upstream signalled a normal end (`[DONE]`, `message_stop`).
+    pub saw_end: bool,
+    /// An upstream error event, if any.
+    pub upstream_error: Option<String>,
+    /// Events received from the upstream.
+    pub events_in: u64,
+    /// Events written for the client.
+    pub events_out: u64,
+}
+
+/// Turns an upstream SSE body into the client's stream.
+pub trait StreamProcessor: Send {
+    /// Feed upstream bytes; client bytes are appended to `out`.
+    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError>;
+    /// The upstream body ended.
+    fn finish(&mut self, out: &mut BytesMut);
+    /// What has been seen.
+    fn progress(&self) -> &Progress;
+    /// Output text seen while no usage was reported, for estimation.
+    fn take_output_text(&mut self) -> String;
+    /// End the client stream with an error event in the client's protocol.
+    fn write_error(&mut self, out: &mut BytesMut, message: &str, kind: &str);
+    /// The response may be committed to the client now.
+    fn ready(&self) -> bool;
+    /// A failure before the first output may continue on another upstream
+    /// (true for byte-forwarded streams, whose client side has no state).
+    fn continuable(&self) -> bool;
+    /// What the next upstream must know to continue this client stream.
+    fn continuation(&self) -> Continuation;
+
+    /// A failure from now on may still move to another upstream: nothing
+    /// but replayable opening events reached the client yet.
+    fn retryable(&self) -> bool {
+        self.continuable() && !self.progress().saw_output
+    }
+}
+
+/// What a stream already showed the client, for the upstream that continues it.
+#[derive(Debug, Clone, Default)]
+pub struct Continuation {
+    /// Content blocks (Anthropic indices) whose start the client received.
+    pub started_blocks: Vec<u64>,
+}
+
+/// How a processor presents the stream.
+#[derive(Debug, Clone)]
+pub struct ProcessorOptions {
+    /// Model name the client asked for (reported back in every event).
+    pub requested_model: String,
+    /// The client asked for the usage chunk itself.
+    pub client_include_usage: bool,
+    /// Set when this upstream continues a stream another one began.
+    pub continuation: Option<Continuation>,
+    /// Unix seconds, for converted events that carry a creation time.
+    pub created: i64,
+    /// Input tokens to announce before the upstream reports any (Anthropic
+    /// clients of converted streams; the final count follows at the end).
+    pub estimated_input_tokens: Option<i64>,
+}
+
+/// The processor for a client speaking `client` served by an upstream
+/// speaking `upstream`: byte forwarding when they match, conversion through
+/// the canonical events otherwise.
+pub fn processor(
+    client: Protocol,
+    upstream: Protocol,
+    opts: &ProcessorOptions,
+) -> Box<dyn StreamProcessor> {
+    match (client, upstream) {
+        (Protocol::Anthropic, Protocol::Anthropic) => Box::new(AnthropicPassthrough::new(
+            &opts.requested_model,
+            opts.continuation.as_ref(),
+        )),
+        (Protocol::Gemini, Protocol::Gemini) => {
+            Box::new(Passthrough::new(Dialect::Gemini, &opts.requested_model))
+        }
+        (Protocol::Responses, Protocol::Responses) => {
+            Box::new(Passthrough::new(Dialect::Responses, &opts.requested_model))
+        }
+        (c, u) if c == u => Box::new(StreamState::new(
+            &opts.requested_model,
+            opts.client_include_usage,
+            opts.continuation.is_some(),
+        )),
+        (_, Protocol::Anthropic) => converting(AnthropicStreamDecoder::new(), client, opts),
+        (_, Protocol::Gemini) => converting(GeminiStreamDecoder::new(), client, opts),
+        (_, Protocol::Responses) => converting(ResponsesStreamDecoder::new(), client, opts),
+        _ => converting(OpenAiStreamDecoder::new(), client, opts),
+    }
+}
+
+/// A converting processor from `decoder`'s protocol to the client's.
+fn converting<D>(decoder: D, client: Protocol, opts: &ProcessorOptions) -> Box<dyn StreamProcessor>
+where
+    D: StreamDecoder + Send + 'static,
+{
+    let encode = EncodeOptions {
+        model: Some(opts.requested_model.clone()),
+        created: opts.created,
+        include_usage: opts.client_include_usage,
+        estimated_input_tokens: opts.estimated_input_tokens,
+    };
+    match client {
+        Protocol::Anthropic => Box::new(Converting::new(
+            decoder,
+            AnthropicStreamEncoder::new(encode),
+            false,
+        )),
+        Protocol::Gemini => Box::new(Converting::new(
+            decoder,
+            GeminiStreamEncoder::new(encode),
+            false,
+        )),
+        Protocol::Responses => Box::new(Converting::new(
+            decoder,
+            ResponsesStreamEncoder::new(encode),
+            false,
+        )),
+        _ => Box::new(Converting::new(
+            decoder,
+            OpenAiStreamEncoder::new(encode),
+            true,
+        )),
+    }
+}

@@ -1,0 +1,380 @@
+//! The streaming response body: forwards each upstream event as it arrives,
+//! enforces the idle timeout, and writes the log entry exactly once — when
+//! the upstream finishes, when it fails, or when the client goes away (the
+//! body is dropped), in which case the usage seen so far is recorded.
+//!
+//! The response is committed at the upstream's first event. If that
+//! upstream fails before any output (an error event, an early end, a broken
+//! connection, silence), the body keeps the retry loop and continues the
+//! same client stream on another channel, dropping the new upstream's
+//! leading role chunk — the client sees one uninterrupted stream.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use tokio::time::{Instant, Sleep};
+
+use super::attempt::{Failure, Success};
+use super::attempts::{AttemptLoop, FailedAttempt, Finished};
+use super::complete::{LogContext, Outcome};
+use super::failure::to_api_error;
+use super::processor::StreamProcessor;
+use super::stored::{self, ResponseTap, StoreIntent};
+use super::upstream::{BodyStream, UpstreamError};
+use crate::snapshot::ChannelEntry;
+use crate::state::AppState;
+use crate::store::now_ms;
+
+/// What the finaliser needs besides the stream state.
+pub struct Finisher {
+    /// Shared services (sink, monitor).
+    pub app: AppState,
+    /// The request's log context.
+    pub ctx: LogContext,
+    /// Outcome fields known before streaming (channel, retries, model).
+    pub base: Outcome,
+    /// The channel currently streaming.
+    pub channel: Arc<ChannelEntry>,
+    /// Store the Responses-API answer once complete.
+    pub store: Option<StoreIntent>,
+}
+
+type Resume = Pin<Box<dyn Future<Output = (AttemptLoop, Finished)> + Send>>;
+
+/// The body of a streamed response.
+pub struct StreamRelay {
+    upstream: Option<BodyStream>,
+    state: Box<dyn StreamProcessor>,
+    pending: BytesMut,
+    idle: Duration,
+    last_activity: Instant,
+    sleep: Pin<Box<Sleep>>,
+    finisher: Option<Finisher>,
+    retry: Option<AttemptLoop>,
+    resuming: Option<Resume>,
+    capture: BytesMut,
+    capture_limit: Option<usize>,
+    tap: Option<ResponseTap>,
+    ttfb_ms: i64,
+}
+
+impl StreamRelay {
+    /// Start relaying. `pending` holds events already read while priming;
+    /// `upstream` is `None` when the upstream already ended; `retry` is the
+    /// retry loop while a failure can still be replaced by another channel.
+    pub fn new(
+        upstream: Option<BodyStream>,
+        state: Box<dyn StreamProcessor>,
+        pending: BytesMut,
+        idle: Duration,
+        finisher: Finisher,
+        retry: Option<AttemptLoop>,
+    ) -> Self {
+        let capture_limit = finisher.ctx.response_capture_limit();
+        let tap = finisher.store.is_some().then(ResponseTap::default);
+        let mut relay = Self {
+            upstream,
+            state,
+            pending,
+            idle,
+            last_activity: Instant::now(),
+            sleep: Box::pin(tokio::time::sleep(idle)),
+            finisher: Some(finisher),
+            retry,
+            resuming: None,
+            capture: BytesMut::new(),
+            capture_limit,
+            tap,
+            ttfb_ms: 0,
+        };
+        if relay.upstream.is_none() {
+            relay.complete();
+        }
+        relay
+    }
+
+    fn record_sent(&mut self, bytes: &Bytes) {
+        if self.ttfb_ms == 0
+            && let Some(f) = &self.finisher
+        {
+            self.ttfb_ms = f.ctx.elapsed_ms().max(1);
+        }
+        let room = match self.capture_limit {
+            Some(limit) => limit.saturating_sub(self.capture.len()),
+            None => bytes.len(),
+        };
+        if let Some(tap) = self.tap.as_mut() {
+            tap.feed(bytes);
+        }
+        let take = room.min(bytes.len());
+        if take > 0 {
+            self.capture.extend_from_slice(&bytes[..take]);
+        }
+    }
+
+    /// The upstream ended normally (or with an error event).
+    fn complete(&mut self) {
+        self.upstream = None;
+        self.state.finish(&mut self.pending);
+        let progress = self.state.progress();
+        let error = progress.upstream_error.clone();
+        if !progress.saw_output && (error.is_some() || !progress.saw_end) {
+            let message = match error {
+                Some(m) => format!("upstream stream error: {m}"),
+                None => "upstream stream ended before any output".to_owned(),
+            };
+            if self.try_continue(Failure::stream(message.clone())) {
+                return;
+            }
+            self.state
+                .write_error(&mut self.pending, &message, "upstream_error");
+            self.finish(502, message, true);
+            return;
+        }
+        match error {
+            Some(message) => {
+                let message = format!("upstream stream error: {message}");
+                self.state
+                    .write_error(&mut self.pending, &message, "upstream_error");
+                self.finish(502, message, true);
+            }
+            None => self.finish(200, String::new(), false),
+        }
+    }
+
+    /// The upstream broke off (body error or silence).
+    fn fail(&mut self, error: &UpstreamError) {
+        self.upstream = None;
+        if !self.state.progress().saw_output && self.try_continue(Failure::from_upstream(error)) {
+            return;
+        }
+        let (code, kind) = match error {
+            UpstreamError::Idle(_) | UpstreamError::Timeout(_) => (504, "timeout_error"),
+            _ => (502, "upstream_error"),
+        };
+        let message = format!("{error} after {} events", self.state.progress().events_in);
+        self.state.write_error(&mut self.pending, &message, kind);
+        self.finish(code, message, true);
+    }
+
+    /// Before any output: hand the request to the next channel, continuing
+    /// this client stream. False when no retry is possible.
+    fn try_continue(&mut self, failure: Failure) -> bool {
+        let (Some(mut lp), Some(f)) = (self.retry.take(), &self.finisher) else {
+            return false;
+        };
+        let channel = f.channel.clone();
+        let Some(next) = lp.after_failure(&channel, &failure) else {
+            return false;
+        };
+        lp.continue_stream(self.state.continuation());
+        self.upstream = None;
+        let ctx = f.ctx.clone();
+        let upstream_model = f.base.actual_model.clone();
+        let started = now_ms();
+        self.resuming = Some(Box::pin(async move {
+            let failed = FailedAttempt {
+                spent: Duration::ZERO,
+                channel: &channel,
+                upstream_model: &upstream_model,
+                failure: &failure,
+                started,
+            };
+            lp.log_retry(&ctx, failed).await;
+            lp.wait_before(&next).await;
+            let finished = lp.run(next, &ctx).await;
+            (lp, finished)
+        }));
+        true
+    }
+
+    /// The retry loop produced an answer for a continued stream.
+    fn resume(&mut self, lp: AttemptLoop, finished: Finished) {
+        let (channel, upstream_model) = match &finished {
+            Finished::Success {
+                channel,
+                upstream_model,
+                ..
+            }
+            | Finished::Failed {
+                channel,
+                upstream_model,
+                ..
+            } => (channel.clone(), upstream_model.clone()),
+        };
+        if let Some(f) = self.finisher.as_mut() {
+            f.base.channel_id = channel.channel.id;
+            f.base.actual_model = upstream_model;
+            f.base.retry_times = lp.retries;
+            f.base.retry_at = lp.retry_at;
+            f.channel = channel;
+        }
+        match finished {
+            Finished::Success {
+                success:
+                    Success::Stream {
+                        rest,
+                        processor,
+                        pending,
+                    },
+                ..
+            } => {
+                self.state = processor;
+                self.pending.extend_from_slice(&pending);
+                self.last_activity = Instant::now();
+                self.retry = self.state.retryable().then_some(lp);
+                self.upstream = rest;
+                if self.upstream.is_none() {
+                    self.complete();
+                }
+            }
+            Finished::Success { .. } => {
+                let message = "the retried upstream answered without a stream".to_owned();
+                self.state
+                    .write_error(&mut self.pending, &message, "upstream_error");
+                self.finish(502, message, true);
+            }
+            Finished::Failed { failure, .. } => {
+                let error = to_api_error(&failure);
+                self.state
+                    .write_error(&mut self.pending, &error.message, error.kind);
+                self.finish(error.status.as_u16(), error.message, true);
+            }
+        }
+    }
+
+    fn finish(&mut self, code: u16, content: String, upstream_failed: bool) {
+        let Some(f) = self.finisher.take() else {
+            return;
+        };
+        self.retry = None;
+        if self.ttfb_ms == 0 {
+            self.ttfb_ms = f.ctx.elapsed_ms();
+        }
+        let outcome = Outcome {
+            code,
+            content,
+            usage: self.state.progress().usage,
+            output_text: self.state.take_output_text(),
+            reached_upstream: true,
+            upstream_id: self.state.progress().upstream_id.clone(),
+            ttfb_ms: self.ttfb_ms,
+            response_body: std::mem::take(&mut self.capture).freeze(),
+            ..f.base
+        };
+        if let (Some(intent), Some(mut tap)) = (f.store, self.tap.take())
+            && code == 200
+        {
+            // The final events may still be waiting to go out.
+            tap.feed(&self.pending);
+            if let Some(object) = tap.into_response() {
+                stored::record(&f.app, &f.channel, &outcome.actual_model, intent, object);
+            }
+        }
+        let model = f.ctx.record.model.clone();
+        f.app.monitor.record(
+            outcome.channel_id,
+            &model,
+            upstream_failed,
+            f.channel.channel.max_error_rate,
+        );
+        let sink = f.app.sink.clone();
+        let ctx = f.ctx;
+        f.app.sink.spawn(async move {
+            sink.send(ctx.into_entry(outcome).await).await;
+        });
+    }
+
+    /// Poll the idle timer; true when the stream has been silent too long.
+    fn idle_expired(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            let deadline = self.last_activity + self.idle;
+            if Instant::now() >= deadline {
+                return true;
+            }
+            if self.sleep.deadline() != deadline {
+                self.sleep.as_mut().reset(deadline);
+            }
+            if self.sleep.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+        }
+    }
+
+    fn poll_upstream(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(upstream) = self.upstream.as_mut() else {
+            return Poll::Ready(());
+        };
+        match upstream.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.last_activity = Instant::now();
+                if let Err(e) = self.state.feed(&chunk, &mut self.pending) {
+                    self.fail(&UpstreamError::Body(e.to_string()));
+                } else if self.state.progress().upstream_error.is_some()
+                    && !self.state.progress().saw_output
+                {
+                    // An error event before any output: treat like an early end.
+                    self.complete();
+                }
+            }
+            Poll::Ready(Some(Err(e))) => self.fail(&e),
+            Poll::Ready(None) => self.complete(),
+            Poll::Pending => {
+                if !self.idle_expired(cx) {
+                    return Poll::Pending;
+                }
+                self.fail(&UpstreamError::Idle(self.idle));
+            }
+        }
+        Poll::Ready(())
+    }
+}
+
+impl Stream for StreamRelay {
+    type Item = Result<Bytes, Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if !this.pending.is_empty() {
+                let out = this.pending.split().freeze();
+                this.record_sent(&out);
+                return Poll::Ready(Some(Ok(out)));
+            }
+            if let Some(resuming) = this.resuming.as_mut() {
+                let Poll::Ready((lp, finished)) = resuming.as_mut().poll(cx) else {
+                    return Poll::Pending;
+                };
+                this.resuming = None;
+                this.resume(lp, finished);
+                continue;
+            }
+            if this.upstream.is_none() {
+                return Poll::Ready(None);
+            }
+            if this.poll_upstream(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl Drop for StreamRelay {
+    fn drop(&mut self) {
+        if self.finisher.is_some() {
+            self.upstream = None;
+            self.resuming = None;
+            self.finish(
+                499,
+                "client closed the connection before the stream ended".into(),
+                false,
+            );
+        }
+    }
+}

@@ -1,0 +1,611 @@
+//! Log queries: batched inserts from the sink, admin search, details,
+//! retention deletes and the usage counters kept on tokens, groups and channels.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use switchyard_protocol::Usage;
+
+use super::row::{flag, flag_value};
+use super::sql::{Page, Sql, contains_pattern};
+use super::{DbKind, Store, StoreError};
+use crate::logs::record::{LogDetail, LogEntry, LogRecord, RetryRecord};
+
+const COLUMNS: &str = "request_id, request_at, retry_at, created_at, ttfb_milliseconds, group_id, \
+    token_id, token_name, model, actual_model, channel_id, mode, endpoint, code, content, ip, \
+    retry_times, end_user, metadata, upstream_id, stream, input_tokens, image_input_tokens, \
+    audio_input_tokens, video_input_tokens, output_tokens, image_output_tokens, \
+    audio_output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens, \
+    web_search_count, usage_estimated, used_amount";
+const COLUMN_COUNT: usize = 35;
+
+/// Rows per multi-row INSERT (7,000 parameters: below both engines' limits).
+pub const INSERT_CHUNK: usize = 200;
+
+/// Which rows `code_type` selects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CodeType {
+    /// Every row.
+    #[default]
+    All,
+    /// `code = 200`.
+    Success,
+    /// `code != 200`.
+    Error,
+}
+
+/// Filters of the log search endpoints.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// Inclusive lower bound on `created_at` (ms).
+    pub start_ms: Option<i64>,
+    /// Inclusive upper bound on `created_at` (ms).
+    pub end_ms: Option<i64>,
+    /// Requested model.
+    pub model: Option<String>,
+    /// Channel id.
+    pub channel_id: Option<i64>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// Upstream id.
+    pub upstream_id: Option<String>,
+    /// Success/error selector.
+    pub code_type: CodeType,
+    /// Exact status.
+    pub code: Option<i64>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Group.
+    pub group: Option<String>,
+    /// Token name.
+    pub token_name: Option<String>,
+    /// Token id.
+    pub token_id: Option<i64>,
+    /// End user.
+    pub user: Option<String>,
+    /// Substring over request id, model, token name, content, user, upstream id.
+    pub keyword: Option<String>,
+    /// Oldest first instead of newest first.
+    pub ascending: bool,
+}
+
+fn usage_from_row(row: &AnyRow) -> Result<Usage, StoreError> {
+    Ok(Usage {
+        input_tokens: row.try_get("input_tokens")?,
+        image_input_tokens: row.try_get("image_input_tokens")?,
+        audio_input_tokens: row.try_get("audio_input_tokens")?,
+        video_input_tokens: row.try_get("video_input_tokens")?,
+        output_tokens: row.try_get("output_tokens")?,
+        image_output_tokens: row.try_get("image_output_tokens")?,
+        audio_output_tokens: row.try_get("audio_output_tokens")?,
+        cached_tokens: row.try_get("cached_tokens")?,
+        cache_creation_tokens: row.try_get("cache_creation_tokens")?,
+        reasoning_tokens: row.try_get("reasoning_tokens")?,
+        total_tokens: row.try_get("total_tokens")?,
+        web_search_count: row.try_get("web_search_count")?,
+    })
+}
+
+fn from_row(row: &AnyRow) -> Result<LogRecord, StoreError> {
+    let metadata: String = row.try_get("metadata")?;
+    Ok(LogRecord {
+        id: row.try_get("id")?,
+        request_id: row.try_get("request_id")?,
+        request_at: row.try_get("request_at")?,
+        retry_at: row.try_get("retry_at")?,
+        created_at: row.try_get("created_at")?,
+        ttfb_milliseconds: row.try_get("ttfb_milliseconds")?,
+        group_id: row.try_get("group_id")?,
+        token_id: row.try_get("token_id")?,
+        token_name: row.try_get("token_name")?,
+        model: row.try_get("model")?,
+        actual_model: row.try_get("actual_model")?,
+        channel_id: row.try_get("channel_id")?,
+        mode: row.try_get("mode")?,
+        endpoint: row.try_get("endpoint")?,
+        code: row.try_get("code")?,
+        content: row.try_get("content")?,
+        ip: row.try_get("ip")?,
+        retry_times: row.try_get("retry_times")?,
+        user: row.try_get("end_user")?,
+        metadata: serde_json::from_str(&metadata).unwrap_or(serde_json::Value::Null),
+        upstream_id: row.try_get("upstream_id")?,
+        stream: flag(row, "stream")?,
+        usage: usage_from_row(row)?,
+        usage_estimated: flag(row, "usage_estimated")?,
+        used_amount: row.try_get("used_amount")?,
+    })
+}
+
+fn bind_record(sql: &mut Sql, r: &LogRecord) -> Result<(), StoreError> {
+    let metadata = if r.metadata.is_null() {
+        String::new()
+    } else {
+        r.metadata.to_string()
+    };
+    let u = &r.usage;
+    sql.push("(")
+        .bind(r.request_id.clone())?
+        .push(",")
+        .bind(r.request_at)?
+        .push(",")
+        .bind(r.retry_at)?
+        .push(",")
+        .bind(r.created_at)?
+        .push(",")
+        .bind(r.ttfb_milliseconds)?
+        .push(",")
+        .bind(r.group_id.clone())?
+        .push(",")
+        .bind(r.token_id)?
+        .push(",")
+        .bind(r.token_name.clone())?
+        .push(",")
+        .bind(r.model.clone())?
+        .push(",")
+        .bind(r.actual_model.clone())?
+        .push(",")
+        .bind(r.channel_id)?
+        .push(",")
+        .bind(r.mode)?
+        .push(",")
+        .bind(r.endpoint.clone())?
+        .push(",")
+        .bind(r.code)?
+        .push(",")
+        .bind(r.content.clone())?
+        .push(",")
+        .bind(r.ip.clone())?
+        .push(",")
+        .bind(r.retry_times)?
+        .push(",")
+        .bind(r.user.clone())?
+        .push(",")
+        .bind(metadata)?
+        .push(",")
+        .bind(r.upstream_id.clone())?
+        .push(",")
+        .bind(flag_value(r.stream))?
+        .push(",")
+        .bind(u.input_tokens)?
+        .push(",")
+        .bind(u.image_input_tokens)?
+        .push(",")
+        .bind(u.audio_input_tokens)?
+        .push(",")
+        .bind(u.video_input_tokens)?
+        .push(",")
+        .bind(u.output_tokens)?
+        .push(",")
+        .bind(u.image_output_tokens)?
+        .push(",")
+        .bind(u.audio_output_tokens)?
+        .push(",")
+        .bind(u.cached_tokens)?
+        .push(",")
+        .bind(u.cache_creation_tokens)?
+        .push(",")
+        .bind(u.reasoning_tokens)?
+        .push(",")
+        .bind(u.total_tokens)?
+        .push(",")
+        .bind(u.web_search_count)?
+        .push(",")
+        .bind(flag_value(r.usage_estimated))?
+        .push(",")
+        .bind(r.used_amount)?
+        .push(")");
+    Ok(())
+}
+
+fn push_filters(sql: &mut Sql, f: &LogFilter) -> Result<(), StoreError> {
+    sql.push(" WHERE 1 = 1");
+    if let Some(v) = f.start_ms {
+        sql.push(" AND created_at >= ").bind(v)?;
+    }
+    if let Some(v) = f.end_ms {
+        sql.push(" AND created_at <= ").bind(v)?;
+    }
+    for (col, value) in [
+        ("model", &f.model),
+        ("request_id", &f.request_id),
+        ("upstream_id", &f.upstream_id),
+        ("ip", &f.ip),
+        ("group_id", &f.group),
+        ("token_name", &f.token_name),
+        ("end_user", &f.user),
+    ] {
+        if let Some(v) = value {
+            sql.push(&format!(" AND {col} = ")).bind(v.clone())?;
+        }
+    }
+    if let Some(v) = f.channel_id {
+        sql.push(" AND channel_id = ").bind(v)?;
+    }
+    if let Some(v) = f.token_id {
+        sql.push(" AND token_id = ").bind(v)?;
+    }
+    if let Some(v) = f.code {
+        sql.push(" AND code = ").bind(v)?;
+    }
+    match f.code_type {
+        CodeType::All => {}
+        CodeType::Success => {
+            sql.push(" AND code = 200");
+        }
+        CodeType::Error => {
+            sql.push(" AND code <> 200");
+        }
+    }
+    if let Some(k) = f.keyword.as_deref().filter(|k| !k.is_empty()) {
+        let p = contains_pattern(k);
+        sql.push(" AND (");
+        for (i, col) in [
+            "request_id",
+            "model",
+            "token_name",
+            "content",
+            "end_user",
+            "upstream_id",
+            "ip",
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push(&format!("LOWER({col}) LIKE "))
+                .bind(p.clone())?
+                .push(" ESCAPE '\\'");
+        }
+        sql.push(")");
+    }
+    Ok(())
+}
+
+/// Per-entity increments accumulated from a batch of log records.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct UsageCounters {
+    /// token id → (requests, amount, last access).
+    pub tokens: HashMap<i64, (i64, f64, i64)>,
+    /// group id → (requests, amount, last access).
+    pub groups: HashMap<String, (i64, f64, i64)>,
+    /// channel id → (requests, retries, amount, last access).
+    pub channels: HashMap<i64, (i64, i64, f64, i64)>,
+}
+
+impl UsageCounters {
+    /// Account one entry.
+    pub fn add(&mut self, entry: &LogEntry) {
+        match entry {
+            LogEntry::Request { record: r, .. } | LogEntry::CountOnly(r) => {
+                if r.token_id > 0 {
+                    let t = self.tokens.entry(r.token_id).or_default();
+                    t.0 += 1;
+                    t.1 += r.used_amount;
+                    t.2 = t.2.max(r.created_at);
+                }
+                if !r.group_id.is_empty() {
+                    let g = self.groups.entry(r.group_id.clone()).or_default();
+                    g.0 += 1;
+                    g.1 += r.used_amount;
+                    g.2 = g.2.max(r.created_at);
+                }
+                if r.channel_id > 0 {
+                    let c = self.channels.entry(r.channel_id).or_default();
+                    c.0 += 1;
+                    c.2 += r.used_amount;
+                    c.3 = c.3.max(r.created_at);
+                }
+            }
+            LogEntry::Retry(r) => {
+                if r.channel_id > 0 {
+                    let c = self.channels.entry(r.channel_id).or_default();
+                    c.1 += 1;
+                    c.3 = c.3.max(r.created_at);
+                }
+            }
+        }
+    }
+
+    /// Merge another set of counters into this one.
+    pub fn merge(&mut self, other: Self) {
+        for (k, v) in other.tokens {
+            let t = self.tokens.entry(k).or_default();
+            *t = (t.0 + v.0, t.1 + v.1, t.2.max(v.2));
+        }
+        for (k, v) in other.groups {
+            let g = self.groups.entry(k).or_default();
+            *g = (g.0 + v.0, g.1 + v.1, g.2.max(v.2));
+        }
+        for (k, v) in other.channels {
+            let c = self.channels.entry(k).or_default();
+            *c = (c.0 + v.0, c.1 + v.1, c.2 + v.2, c.3.max(v.3));
+        }
+    }
+
+    /// True when nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty() && self.groups.is_empty() && self.channels.is_empty()
+    }
+}
+
+const LAST_ACCESS: &str = "CASE WHEN accessed_at < $3 THEN $3 ELSE accessed_at END";
+
+impl Store {
+    /// Insert a batch of entries (logs with their details, retry logs) in one transaction.
+    pub async fn insert_log_batch(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        let mut tx = self.logs().begin().await?;
+        let requests: Vec<(&LogRecord, Option<&LogDetail>)> = entries
+            .iter()
+            .filter_map(|e| match e {
+                LogEntry::Request { record, detail } => Some((record.as_ref(), detail.as_deref())),
+                LogEntry::Retry(_) | LogEntry::CountOnly(_) => None,
+            })
+            .collect();
+        for chunk in requests.chunks(INSERT_CHUNK) {
+            let head = format!("INSERT INTO logs ({COLUMNS}) VALUES ");
+            // SQLite resolves `$N` names by a linear scan per parameter;
+            // anonymous `?` keeps a 7,000-parameter statement linear.
+            let mut sql = match self.logs_kind() {
+                DbKind::Sqlite => Sql::positional(&head),
+                DbKind::Postgres => Sql::new(&head),
+            };
+            for (i, (record, _)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(",");
+                }
+                bind_record(&mut sql, record)?;
+            }
+            sql.push(" RETURNING id, request_id");
+            let (text, args) = sql.into_parts();
+            let rows: Vec<(i64, String)> =
+                sqlx::query_as_with(text, args).fetch_all(&mut *tx).await?;
+            let ids: HashMap<String, i64> = rows.into_iter().map(|(id, rid)| (rid, id)).collect();
+            for (record, detail) in chunk {
+                let (Some(detail), Some(log_id)) = (detail, ids.get(&record.request_id)) else {
+                    continue;
+                };
+                sqlx::query(
+                    "INSERT INTO request_details (log_id, request_body, response_body, request_body_truncated, \
+                     response_body_truncated, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(*log_id)
+                .bind(detail.request_body.clone())
+                .bind(detail.response_body.clone())
+                .bind(flag_value(detail.request_body_truncated))
+                .bind(flag_value(detail.response_body_truncated))
+                .bind(record.created_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        for entry in entries {
+            if let LogEntry::Retry(r) = entry {
+                insert_retry(&mut tx, r).await?;
+            }
+        }
+        debug_assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Add request counts, amounts and last-access times to tokens, groups and channels.
+    pub async fn apply_usage_counters(&self, c: &UsageCounters) -> Result<(), StoreError> {
+        let mut tx = self.main().begin().await?;
+        for (id, (n, amount, at)) in &c.tokens {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE tokens SET request_count = request_count + $1, used_amount = used_amount + $2, \
+                 accessed_at = {LAST_ACCESS} WHERE id = $4"
+            )))
+            .bind(*n).bind(*amount).bind(*at).bind(*id)
+            .execute(&mut *tx).await?;
+        }
+        for (id, (n, amount, at)) in &c.groups {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                r#"UPDATE "groups" SET request_count = request_count + $1, used_amount = used_amount + $2, accessed_at = {LAST_ACCESS} WHERE id = $4"#
+            )))
+            .bind(*n).bind(*amount).bind(*at).bind(id.clone())
+            .execute(&mut *tx).await?;
+        }
+        for (id, (n, retries, amount, at)) in &c.channels {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE channels SET request_count = request_count + $1, used_amount = used_amount + $2, \
+                 accessed_at = {LAST_ACCESS}, retry_count = retry_count + $5 WHERE id = $4"
+            )))
+            .bind(*n).bind(*amount).bind(*at).bind(*id).bind(*retries)
+            .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A page of logs matching `f`, newest first, with the total count.
+    pub async fn search_logs(
+        &self,
+        f: &LogFilter,
+        page: Page,
+    ) -> Result<(Vec<LogRecord>, i64), StoreError> {
+        let mut count = Sql::new("SELECT COUNT(*) FROM logs");
+        push_filters(&mut count, f)?;
+        let (text, args) = count.into_parts();
+        let total: i64 = sqlx::query_scalar_with(text, args)
+            .fetch_one(self.logs())
+            .await?;
+        let mut sql = Sql::new(&format!("SELECT id, {COLUMNS} FROM logs"));
+        push_filters(&mut sql, f)?;
+        sql.push(if f.ascending {
+            " ORDER BY created_at ASC, id ASC"
+        } else {
+            " ORDER BY created_at DESC, id DESC"
+        });
+        page.push_limit(&mut sql)?;
+        let (text, args) = sql.into_parts();
+        let rows = sqlx::query_with(text, args).fetch_all(self.logs()).await?;
+        Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
+    }
+
+    /// The stored bodies of a log row; `group` restricts to that group's logs.
+    pub async fn log_detail(
+        &self,
+        log_id: i64,
+        group: Option<&str>,
+    ) -> Result<(i64, LogDetail), StoreError> {
+        let row = sqlx::query(
+            "SELECT d.id, d.request_body, d.response_body, d.request_body_truncated, d.response_body_truncated, \
+             l.group_id FROM request_details d JOIN logs l ON l.id = d.log_id WHERE d.log_id = $1",
+        )
+        .bind(log_id)
+        .fetch_optional(self.logs())
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("log detail {log_id}")))?;
+        let owner: String = row.try_get("group_id")?;
+        if group.is_some_and(|g| g != owner) {
+            return Err(StoreError::NotFound(format!("log detail {log_id}")));
+        }
+        Ok((
+            row.try_get("id")?,
+            LogDetail {
+                request_body: row.try_get("request_body")?,
+                response_body: row.try_get("response_body")?,
+                request_body_truncated: flag(&row, "request_body_truncated")?,
+                response_body_truncated: flag(&row, "response_body_truncated")?,
+            },
+        ))
+    }
+
+    /// Failed attempts of one request, oldest first.
+    pub async fn retry_logs(&self, request_id: &str) -> Result<Vec<RetryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, request_id, request_at, retry_at, created_at, ttfb_milliseconds, group_id, token_name, \
+             model, actual_model, channel_id, mode, code, attempt, content, request_body, response_body, \
+             request_body_truncated, response_body_truncated FROM retry_logs WHERE request_id = $1 ORDER BY id",
+        )
+        .bind(request_id)
+        .fetch_all(self.logs())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RetryRecord {
+                    id: row.try_get("id")?,
+                    request_id: row.try_get("request_id")?,
+                    request_at: row.try_get("request_at")?,
+                    retry_at: row.try_get("retry_at")?,
+                    created_at: row.try_get("created_at")?,
+                    ttfb_milliseconds: row.try_get("ttfb_milliseconds")?,
+                    group_id: row.try_get("group_id")?,
+                    token_name: row.try_get("token_name")?,
+                    model: row.try_get("model")?,
+                    actual_model: row.try_get("actual_model")?,
+                    channel_id: row.try_get("channel_id")?,
+                    mode: row.try_get("mode")?,
+                    code: row.try_get("code")?,
+                    attempt: row.try_get("attempt")?,
+                    content: row.try_get("content")?,
+                    detail: LogDetail {
+                        request_body: row.try_get("request_body")?,
+                        response_body: row.try_get("response_body")?,
+                        request_body_truncated: flag(row, "request_body_truncated")?,
+                        response_body_truncated: flag(row, "response_body_truncated")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Delete up to `batch` rows of `table` older than `before_ms`; returns how many.
+    pub async fn delete_old_rows(
+        &self,
+        table: RetentionTable,
+        before_ms: i64,
+        batch: i64,
+    ) -> Result<u64, StoreError> {
+        let name = table.name();
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {name} WHERE id IN (SELECT id FROM {name} WHERE created_at < $1 LIMIT $2)"
+        )))
+        .bind(before_ms)
+        .bind(batch)
+        .execute(self.logs())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Delete every log (and detail, retry log) created before `before_ms`;
+    /// returns how many log rows went.
+    pub async fn delete_logs_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let mut logs = 0;
+        for table in [
+            RetentionTable::Details,
+            RetentionTable::RetryLogs,
+            RetentionTable::Logs,
+        ] {
+            let sql = format!("DELETE FROM {} WHERE created_at < $1", table.name());
+            let n = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(before_ms)
+                .execute(self.logs())
+                .await?
+                .rows_affected();
+            if table == RetentionTable::Logs {
+                logs = n;
+            }
+        }
+        Ok(logs)
+    }
+}
+
+/// Tables with time-based retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetentionTable {
+    /// `logs`.
+    Logs,
+    /// `request_details`.
+    Details,
+    /// `retry_logs`.
+    RetryLogs,
+}
+
+impl RetentionTable {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Logs => "logs",
+            Self::Details => "request_details",
+            Self::RetryLogs => "retry_logs",
+        }
+    }
+}
+
+async fn insert_retry(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &RetryRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO retry_logs (request_id, request_at, retry_at, created_at, ttfb_milliseconds, group_id, \
+         token_name, model, actual_model, channel_id, mode, code, attempt, content, request_body, response_body, \
+         request_body_truncated, response_body_truncated) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(r.request_id.clone())
+    .bind(r.request_at)
+    .bind(r.retry_at)
+    .bind(r.created_at)
+    .bind(r.ttfb_milliseconds)
+    .bind(r.group_id.clone())
+    .bind(r.token_name.clone())
+    .bind(r.model.clone())
+    .bind(r.actual_model.clone())
+    .bind(r.channel_id)
+    .bind(r.mode)
+    .bind(r.code)
+    .bind(r.attempt)
+    .bind(r.content.clone())
+    .bind(r.detail.request_body.clone())
+    .bind(r.detail.response_body.clone())
+    .bind(flag_value(r.detail.request_body_truncated))
+    .bind(flag_value(r.detail.response_body_truncated))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

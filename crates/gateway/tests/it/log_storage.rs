@@ -1,0 +1,203 @@
+//! Where logs go and how long they stay: a separate log database, time-based
+//! retention, and a log database outage (writes retried, requests held back
+//! by the bounded queue, nothing lost).
+
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::Connection;
+use switchyard::config::{DatabaseConfig, DbTarget};
+use switchyard::logs::record::{LogEntry, LogRecord};
+use switchyard::store::Store;
+
+use crate::support::Gateway;
+
+async fn fake_setup(gw: &Gateway) -> String {
+    gw.model("m").await;
+    gw.channel(json!({"type": 53, "name": "f", "models": ["m"]}))
+        .await;
+    gw.token("team", json!({"name": "t"})).await
+}
+
+async fn chat(gw: &Gateway, key: &str) -> String {
+    let a = gw
+        .post(
+            "/v1/chat/completions",
+            key,
+            &json!({"model": "m", "messages": []}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    a.request_id()
+}
+
+#[tokio::test]
+async fn logs_go_to_the_separate_log_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_db = dir.path().join("logs.db");
+    let gw = Gateway::start(&["--log-sql-dsn", log_db.to_str().unwrap()]).await;
+    let key = fake_setup(&gw).await;
+    let request_id = chat(&gw, &key).await;
+    gw.log_row(&request_id).await;
+    let url = format!("sqlite://{}", log_db.display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM logs WHERE request_id = $1")
+        .bind(&request_id)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "the row is in the log database");
+    gw.stop().await;
+}
+
+fn old_record(request_id: &str, created_at: i64) -> LogEntry {
+    LogEntry::Request {
+        record: Box::new(LogRecord {
+            request_id: request_id.into(),
+            request_at: created_at,
+            created_at,
+            code: 200,
+            ..LogRecord::default()
+        }),
+        detail: None,
+    }
+}
+
+#[tokio::test]
+async fn retention_deletes_only_rows_older_than_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => {
+            let name = format!("sy_test_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            DbTarget::Postgres(format!("{}/{name}", url.rsplit_once('/').unwrap().0))
+        }
+        _ => DbTarget::Sqlite(dir.path().join("r.db")),
+    };
+    let store = Store::connect(&DatabaseConfig {
+        main: target,
+        logs: None,
+        max_connections: 4,
+        sqlite_busy_timeout: Duration::from_secs(3),
+    })
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let now = switchyard::store::now_ms();
+    let hour = 3_600_000;
+    store
+        .insert_log_batch(&[
+            old_record("old", now - 3 * hour),
+            old_record("recent", now - hour / 2),
+        ])
+        .await
+        .unwrap();
+    store
+        .save_options(&[("LogStorageHours".into(), "2".into())])
+        .await
+        .unwrap();
+    let snapshot =
+        switchyard::snapshot::SnapshotHandle::load(store.clone(), Default::default(), false)
+            .await
+            .unwrap();
+    let deleted = switchyard::logs::retention::clean_once(&store, &snapshot).await;
+    assert_eq!(deleted, 1);
+    let (rows, total) = store
+        .search_logs(
+            &Default::default(),
+            switchyard::store::sql::Page::new(None, None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(rows[0].request_id, "recent");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn log_database_outage_holds_requests_back_and_loses_nothing() {
+    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
+        return; // Needs a PostgreSQL log database that can be taken away; runs in CI's PostgreSQL pass.
+    };
+    let name = format!("sy_test_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let log_url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let gw = Gateway::start(&["--log-sql-dsn", &log_url, "--log-queue-capacity", "16"]).await;
+    let key = fake_setup(&gw).await;
+    chat(&gw, &key).await;
+
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let http = gw.http.clone();
+        let url = format!("{}/v1/chat/completions", gw.url);
+        let key = key.clone();
+        requests.spawn(async move {
+            http.post(url)
+                .bearer_auth(key)
+                .body(json!({"model": "m", "messages": []}).to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !requests.is_empty(),
+        "with the log database down and the queue full, requests wait"
+    );
+    let done_during_outage = 40 - requests.len();
+    assert!(done_during_outage < 40, "back-pressure holds some requests");
+
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS true"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    while let Some(status) = requests.join_next().await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let data = gw
+            .admin_ok("GET", "/api/logs/search?per_page=1", None)
+            .await;
+        if data["total"] == 41 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "all 41 rows written after the outage: {}",
+            data["total"]
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    gw.stop().await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await;
+}

@@ -1,0 +1,21 @@
+//! Integration tests: the real gateway over real sockets, real databases,
+//! fake upstream providers. One test binary keeps link time down.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod support;
+
+mod admin_channels;
+mod admin_models_options;
+mod admin_tenants;
+mod fastgpt;
+mod limits;
+mod log_storage;
+mod logs;
+mod process;
+mod relay_anthropic;
+mod relay_chat;
+mod relay_errors;
+mod relay_gemini;
+mod relay_responses;
+mod relay_routing;

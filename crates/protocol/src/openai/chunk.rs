@@ -1,0 +1,153 @@
+//! A borrowed view of one streamed chat/completions chunk: just what the relay
+//! needs to decide whether the chunk carries content, to meter usage, and to
+//! estimate output tokens when the upstream never reports usage.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+
+use super::OpenAiUsage;
+
+/// The parts of a `chat.completion.chunk` (or legacy `text_completion` chunk)
+/// the relay reads. Unknown fields are ignored, not rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ChunkView<'a> {
+    /// Upstream completion id.
+    #[serde(borrow)]
+    pub id: Option<Cow<'a, str>>,
+    /// Choices in this chunk (empty for the final usage-only chunk).
+    #[serde(borrow)]
+    pub choices: Vec<ChoiceView<'a>>,
+    /// Usage, present on the final chunk when requested.
+    pub usage: Option<OpenAiUsage>,
+    /// An in-stream error some providers send.
+    pub error: Option<serde_json::Value>,
+}
+
+/// One choice of a chunk.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ChoiceView<'a> {
+    /// Chat delta.
+    #[serde(borrow)]
+    pub delta: Option<DeltaView<'a>>,
+    /// Legacy completions text.
+    #[serde(borrow)]
+    pub text: Option<Cow<'a, str>>,
+    /// Set on the last chunk of a choice.
+    #[serde(borrow)]
+    pub finish_reason: Option<Cow<'a, str>>,
+}
+
+/// A chat delta.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeltaView<'a> {
+    /// Text content.
+    #[serde(borrow)]
+    pub content: Option<Cow<'a, str>>,
+    /// Reasoning text (DeepSeek and others).
+    #[serde(borrow)]
+    pub reasoning_content: Option<Cow<'a, str>>,
+    /// Tool call fragments, kept opaque.
+    pub tool_calls: Option<serde_json::Value>,
+}
+
+impl ChunkView<'_> {
+    /// True when the chunk carries something a client would see as output:
+    /// text, reasoning, a tool call, a finish reason or an error.
+    pub fn has_output(&self) -> bool {
+        self.error.is_some()
+            || self.choices.iter().any(|c| {
+                c.finish_reason.is_some()
+                    || c.text.as_deref().is_some_and(|t| !t.is_empty())
+                    || c.delta.as_ref().is_some_and(|d| {
+                        d.content.as_deref().is_some_and(|t| !t.is_empty())
+                            || d.reasoning_content
+                                .as_deref()
+                                .is_some_and(|t| !t.is_empty())
+                            || d.tool_calls.is_some()
+                    })
+            })
+    }
+
+    /// True for the usage-only chunk a client did not ask for
+    /// (`choices` empty and `usage` set).
+    pub fn is_usage_only(&self) -> bool {
+        self.choices.is_empty() && self.usage.is_some() && self.error.is_none()
+    }
+}
+
+/// Append the visible text of a chunk (content, reasoning, tool-call
+/// arguments, legacy text) to `out`, for token estimation.
+pub fn chunk_content_text(chunk: &ChunkView<'_>, out: &mut String) {
+    for choice in &chunk.choices {
+        if let Some(text) = &choice.text {
+            out.push_str(text);
+        }
+        let Some(delta) = &choice.delta else { continue };
+        if let Some(text) = &delta.content {
+            out.push_str(text);
+        }
+        if let Some(text) = &delta.reasoning_content {
+            out.push_str(text);
+        }
+        if let Some(calls) = delta.tool_calls.as_ref().and_then(|v| v.as_array()) {
+            for call in calls {
+                if let Some(args) = call.pointer("/function/arguments").and_then(|v| v.as_str()) {
+                    out.push_str(args);
+                }
+                if let Some(name) = call.pointer("/function/name").and_then(|v| v.as_str()) {
+                    out.push_str(name);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_chunk_has_no_output() {
+        let c: ChunkView<'_> = serde_json::from_str(
+            r#"{"id":"x","choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}"#,
+        )
+        .unwrap();
+        assert!(!c.has_output());
+    }
+
+    #[test]
+    fn content_chunk_has_output_and_text() {
+        let c: ChunkView<'_> =
+            serde_json::from_str(r#"{"choices":[{"delta":{"content":"he\"llo"}}]}"#).unwrap();
+        assert!(c.has_output());
+        let mut s = String::new();
+        chunk_content_text(&c, &mut s);
+        assert_eq!(s, "he\"llo");
+    }
+
+    #[test]
+    fn usage_only_chunk() {
+        let c: ChunkView<'_> = serde_json::from_str(
+            r#"{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}}"#,
+        )
+        .unwrap();
+        assert!(c.is_usage_only());
+        assert_eq!(c.usage.unwrap().to_usage().output_tokens, 2);
+    }
+
+    #[test]
+    fn tool_call_arguments_are_counted() {
+        let c: ChunkView<'_> = serde_json::from_str(
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":1}"}}]}}]}"#,
+        )
+        .unwrap();
+        assert!(c.has_output());
+        let mut s = String::new();
+        chunk_content_text(&c, &mut s);
+        assert_eq!(s, "{\"a\":1}");
+    }
+}
