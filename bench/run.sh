@@ -45,7 +45,7 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 # --- build once -------------------------------------------------------------
 log "building ($PROFILE)"
 cargo build --quiet --profile "$PROFILE" -p switchyard -p switchyard-bench-mock -p switchyard-bench-load
-BIN="$ROOT/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")"
 
 # --- CPU placement ----------------------------------------------------------
 CPUS="$(nproc)"

@@ -366,6 +366,8 @@ pub struct EffectiveModelSettings {
     pub request_body_storage_max_size: i64,
     /// Response body cap override.
     pub response_body_storage_max_size: i64,
+    /// The think-split plugin is on (`plugin.think-split.enable`).
+    pub think_split: bool,
 }
 
 impl EffectiveModelSettings {
@@ -377,6 +379,7 @@ impl EffectiveModelSettings {
             force_save_detail: config.force_save_detail,
             request_body_storage_max_size: config.request_body_storage_max_size,
             response_body_storage_max_size: config.response_body_storage_max_size,
+            think_split: crate::relay::think_split::enabled(&config.plugin),
         };
         if let Some(g) = group {
             if g.override_retry_times {

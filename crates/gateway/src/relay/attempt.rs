@@ -17,6 +17,7 @@ use super::media;
 use super::mode::Mode;
 use super::processor::{Continuation, ProcessorOptions, StreamProcessor, processor};
 use super::protocol::Protocol;
+use super::think_split::{ThinkSplitStream, split_answer};
 use super::translate::{self, AnswerContext, TranslateError, UpstreamOptions};
 use super::upstream::{BodyStream, UpstreamError, UpstreamResponse, post_json};
 use crate::providers::{self, Adaptor, ClientHints, TargetRequest, fake};
@@ -198,6 +199,8 @@ pub struct AttemptInput<'a> {
     pub ttfb: Duration,
     /// Set when this attempt continues a stream the client already receives.
     pub continuation: Option<&'a Continuation>,
+    /// The model's think-split plugin is on.
+    pub think_split: bool,
 }
 
 /// What came back from the upstream before the gateway inspects it.
@@ -296,7 +299,11 @@ fn answer(
     };
     match translate::convert_answer(input.client, upstream, body.clone(), &ctx) {
         Ok(Ok(answer)) => Ok(Success::Full {
-            body: answer.body,
+            body: if input.think_split && input.client == Protocol::Chat {
+                split_answer(&answer.body)
+            } else {
+                answer.body
+            },
             content_type,
             usage: answer.usage,
             upstream_id: answer.upstream_id,
@@ -355,7 +362,10 @@ async fn exchange(
                 input.body.len(),
             )),
         };
-        let processor = processor(input.client, upstream, &opts);
+        let mut processor = processor(input.client, upstream, &opts);
+        if input.think_split && input.client == Protocol::Chat {
+            processor = Box::new(ThinkSplitStream::new(processor));
+        }
         return prime_stream(response, processor, idle)
             .await
             .map(Exchanged::Stream);

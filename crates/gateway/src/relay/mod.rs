@@ -23,6 +23,7 @@ pub mod processor;
 pub mod protocol;
 pub mod stored;
 pub mod stream;
+pub mod think_split;
 pub mod translate;
 pub mod upstream;
 

@@ -472,3 +472,84 @@ async fn server_timing_and_metrics_report_the_gateway_overhead() {
     assert!(metrics.contains("switchyard_build_info"));
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn think_split_plugin_moves_think_blocks_to_reasoning() {
+    let up = FakeUpstream::start(|r, _| {
+        if r.body["stream"] == true {
+            Reply::Sse(chat_sse(
+                "r1",
+                &[
+                    "<thi",
+                    "nk>\nweighing",
+                    " options</th",
+                    "ink>\n\nThe answer",
+                    " is 4.",
+                ],
+                Some((5, 9)),
+                Duration::from_millis(2),
+            ))
+        } else {
+            Reply::Json(
+                200,
+                chat_json("r1", "<think>short</think>\nFour.", Some((5, 4))),
+            )
+        }
+    })
+    .await;
+    let gw = Gateway::start(&[]).await;
+    gw.admin_ok(
+        "POST",
+        "/api/model_config/r1",
+        Some(json!({"owner": "test", "type": 0, "plugin": {"think-split": {"enable": true}}})),
+    )
+    .await;
+    gw.model("plain").await;
+    gw.channel(json!({"type": 1, "name": "up", "key": "k", "base_url": up.base_url(), "models": ["r1", "plain"]}))
+        .await;
+    let key = gw.token("team", json!({"name": "ci"})).await;
+
+    let a = gw
+        .post(
+            "/v1/chat/completions",
+            &key,
+            &json!({"model": "r1", "messages": [{"role": "user", "content": "2+2?"}]}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json["choices"][0]["message"]["content"], "Four.");
+    assert_eq!(
+        a.json["choices"][0]["message"]["reasoning_content"],
+        "short"
+    );
+
+    let body =
+        json!({"model": "r1", "stream": true, "messages": [{"role": "user", "content": "2+2?"}]});
+    let a = gw.post("/v1/chat/completions", &key, &body).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let (mut content, mut reasoning) = (String::new(), String::new());
+    for line in a.text.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        let delta = &v["choices"][0]["delta"];
+        content.push_str(delta["content"].as_str().unwrap_or_default());
+        reasoning.push_str(delta["reasoning_content"].as_str().unwrap_or_default());
+    }
+    assert_eq!(content, "The answer is 4.");
+    assert_eq!(reasoning, "weighing options");
+    assert!(a.text.trim_end().ends_with("data: [DONE]"));
+
+    // A model without the plugin is passed through untouched.
+    let a = gw
+        .post(
+            "/v1/chat/completions",
+            &key,
+            &json!({"model": "plain", "messages": [{"role": "user", "content": "?"}]}),
+        )
+        .await;
+    assert_eq!(
+        a.json["choices"][0]["message"]["content"],
+        "<think>short</think>\nFour."
+    );
+}
