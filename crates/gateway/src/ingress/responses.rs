@@ -176,9 +176,13 @@ async fn stored_call(call: Call, op: Op) -> Response {
 async fn run(call: &Call, op: Op) -> Result<Response, ApiError> {
     let (principal, _) = authenticated(&call.app, call.peer, &call.headers)?;
     let group = (!principal.is_internal()).then(|| principal.group_id());
-    let row = lookup(&call.app, &call.id, group)
-        .await
-        .map_err(|_| not_found(&call.id))?;
+    let row = lookup(&call.app, &call.id, group).await.map_err(|e| {
+        if e.status == StatusCode::NOT_FOUND {
+            not_found(&call.id)
+        } else {
+            e
+        }
+    })?;
     if row.native {
         return forward(call, &row, op).await;
     }

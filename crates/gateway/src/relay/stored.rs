@@ -264,6 +264,13 @@ impl ResponseTap {
             let SseItem::Event(event) = item else {
                 continue;
             };
+            // Named events are filtered by name so that only the final one is parsed.
+            if event
+                .event_name()
+                .is_some_and(|n| !matches!(n, "response.completed" | "response.incomplete"))
+            {
+                continue;
+            }
             let Ok(value) = serde_json::from_slice::<Value>(&event.data) else {
                 continue;
             };
