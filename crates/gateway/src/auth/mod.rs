@@ -193,6 +193,55 @@ mod tests {
         assert_eq!(request_key(&h), Some("a"));
     }
 
+    /// A snapshot holding one token (key `k`, spent `used`) in an enabled group.
+    fn snapshot_with(quota: f64, period_quota: f64, used: f64) -> Snapshot {
+        let write = crate::model::token::TokenWrite::default();
+        let mut token = crate::model::token::Token::new("g", write, "k".to_owned(), now_ms());
+        token.quota = quota;
+        token.period_quota = period_quota;
+        token.used_amount = used;
+        let mut s = Snapshot::default();
+        s.groups.insert(
+            "g".to_owned(),
+            Arc::new(GroupEntry {
+                group: crate::model::group::Group::new("g", now_ms()),
+                sets: vec!["default".to_owned()],
+            }),
+        );
+        s.tokens.insert(
+            key_hash("k"),
+            Arc::new(TokenEntry {
+                token,
+                subnets: Vec::new(),
+            }),
+        );
+        s
+    }
+
+    #[test]
+    fn spent_quotas_refuse_the_token() {
+        let keys = InternalKeys::new(key_hash("admin"), None);
+        let check = |s: &Snapshot| authenticate(s, &keys, Some("k"), None).map(|_| ());
+        let e = check(&snapshot_with(1.0, 0.0, 1.0)).unwrap_err();
+        assert_eq!(e.status, 401);
+        assert!(
+            e.message.contains("total quota is exhausted"),
+            "{}",
+            e.message
+        );
+        // Spent this period, counted from a period start of now with nothing spent before it.
+        let e = check(&snapshot_with(0.0, 0.5, 0.5)).unwrap_err();
+        assert!(
+            e.message.contains("period quota is exhausted"),
+            "{}",
+            e.message
+        );
+        assert!(
+            check(&snapshot_with(1.0, 0.5, 0.25)).is_ok(),
+            "under both caps"
+        );
+    }
+
     #[test]
     fn internal_keys_match_in_any_form() {
         let keys = InternalKeys::new(key_hash("admin"), Some("sk-int"));

@@ -198,3 +198,43 @@ impl Cli {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn help_documents_every_flag_and_its_variable() {
+        let mut command = Cli::command();
+        command.build();
+        command.clone().debug_assert();
+        let help = command.render_long_help().to_string();
+        for arg in command.get_arguments() {
+            if matches!(arg.get_id().as_str(), "help" | "version") {
+                continue;
+            }
+            assert!(
+                arg.get_help().is_some(),
+                "--{} has no help text",
+                arg.get_id()
+            );
+            if let Some(env) = arg.get_env() {
+                let env = env.to_string_lossy();
+                assert!(help.contains(env.as_ref()), "{env} is not named in --help");
+            }
+        }
+        for aiproxy in [
+            "LISTEN",
+            "ADMIN_KEY",
+            "SQL_DSN",
+            "LOG_SQL_DSN",
+            "REDIS",
+            "RETRY_TIMES",
+            "RESPONSES_STORE_HOURS",
+        ] {
+            assert!(help.contains(aiproxy), "{aiproxy} missing from --help");
+        }
+    }
+}

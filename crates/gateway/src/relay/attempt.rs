@@ -199,7 +199,8 @@ pub struct AttemptInput<'a> {
     pub ttfb: Duration,
     /// Set when this attempt continues a stream the client already receives.
     pub continuation: Option<&'a Continuation>,
-    /// The model's think-split plugin is on.
+    /// Split `<think>` blocks into reasoning: the model's think-split plugin
+    /// is on and the client speaks OpenAI Chat.
     pub think_split: bool,
 }
 
@@ -299,7 +300,7 @@ fn answer(
     };
     match translate::convert_answer(input.client, upstream, body.clone(), &ctx) {
         Ok(Ok(answer)) => Ok(Success::Full {
-            body: if input.think_split && input.client == Protocol::Chat {
+            body: if input.think_split {
                 split_answer(&answer.body)
             } else {
                 answer.body
@@ -363,7 +364,7 @@ async fn exchange(
             )),
         };
         let mut processor = processor(input.client, upstream, &opts);
-        if input.think_split && input.client == Protocol::Chat {
+        if input.think_split {
             processor = Box::new(ThinkSplitStream::new(processor));
         }
         return prime_stream(response, processor, idle)

@@ -190,7 +190,7 @@ impl AttemptLoop {
                 hints: &self.hints,
                 ttfb: self.ttfb,
                 continuation: self.continuation.as_ref(),
-                think_split: self.plan.settings.think_split,
+                think_split: self.plan.settings.think_split && self.client == Protocol::Chat,
             };
             let (result, spent) = attempt::run(&input, &channel, &upstream_model).await;
             self.upstream_time += spent;

@@ -9,11 +9,15 @@
 
 use bytes::{Bytes, BytesMut};
 use serde_json::{Map, Value};
-use switchyard_protocol::sse::{SseDecoder, SseError, SseItem, encode_event};
+use switchyard_protocol::sse::{SseDecoder, SseError, SseItem, encode_comment, encode_event};
 use switchyard_protocol::think_split::{Split, ThinkSplitter, split_think};
 
 use super::events::MAX_EVENT_BYTES;
 use super::processor::{Continuation, Progress, StreamProcessor};
+
+/// Choice indices above this share the last splitter (bounds what an
+/// upstream's `index` can make the gateway allocate).
+const MAX_CHOICE_INDEX: usize = 63;
 
 /// Whether a model config's `plugin` map enables think-split.
 pub fn enabled(plugin: &Map<String, Value>) -> bool {
@@ -74,6 +78,8 @@ pub struct ThinkSplitStream {
     inner: Box<dyn StreamProcessor>,
     sse: SseDecoder,
     splitters: Vec<ThinkSplitter>,
+    /// What `inner` wrote for the client, before the rewrite (reused).
+    written: BytesMut,
 }
 
 impl ThinkSplitStream {
@@ -83,6 +89,7 @@ impl ThinkSplitStream {
             inner,
             sse: SseDecoder::new(MAX_EVENT_BYTES),
             splitters: Vec::new(),
+            written: BytesMut::new(),
         }
     }
 
@@ -93,15 +100,17 @@ impl ThinkSplitStream {
         &mut self.splitters[index]
     }
 
-    /// Rewrite the client events in `written` into `out`.
-    fn rewrite(&mut self, written: &[u8], out: &mut BytesMut) {
-        if self.sse.push(written).is_err() {
-            out.extend_from_slice(written);
+    /// Rewrite the client events `inner` just wrote into `out`.
+    fn rewrite(&mut self, out: &mut BytesMut) {
+        if self.sse.push(&self.written).is_err() {
+            out.extend_from_slice(&self.written);
+            self.written.clear();
             return;
         }
+        self.written.clear();
         while let Some(item) = self.sse.next_item() {
             match item {
-                SseItem::Comment(text) => switchyard_protocol::sse::encode_comment(out, &text),
+                SseItem::Comment(text) => encode_comment(out, &text),
                 SseItem::Event(event) if event.is_done() => {
                     self.flush(out);
                     encode_event(out, None, &event.data);
@@ -127,7 +136,7 @@ impl ThinkSplitStream {
             .flatten()
         {
             let index = choice.get("index").and_then(Value::as_u64).unwrap_or(0);
-            let index = usize::try_from(index).unwrap_or(0).min(63);
+            let index = usize::try_from(index).unwrap_or(0).min(MAX_CHOICE_INDEX);
             let finished = choice.get("finish_reason").is_some_and(|f| !f.is_null());
             let Some(delta) = choice.get_mut("delta").and_then(Value::as_object_mut) else {
                 continue;
@@ -169,16 +178,14 @@ impl ThinkSplitStream {
 
 impl StreamProcessor for ThinkSplitStream {
     fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
-        let mut written = BytesMut::new();
-        self.inner.feed(chunk, &mut written)?;
-        self.rewrite(&written, out);
+        self.inner.feed(chunk, &mut self.written)?;
+        self.rewrite(out);
         Ok(())
     }
 
     fn finish(&mut self, out: &mut BytesMut) {
-        let mut written = BytesMut::new();
-        self.inner.finish(&mut written);
-        self.rewrite(&written, out);
+        self.inner.finish(&mut self.written);
+        self.rewrite(out);
     }
 
     fn progress(&self) -> &Progress {
