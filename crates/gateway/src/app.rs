@@ -24,8 +24,11 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::auth::InternalKeys;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::limits::{LimitError, Limiter, RedisLimiterConfig};
 use crate::logs::sink::{LogSink, LogWriter};
 use crate::model::token::{generate_key, key_hash, key_hash_hex, normalize_key};
+use crate::providers::vertex_auth::VertexAuthCache;
+use crate::quota::{RedisLedger, RedisLedgerConfig, SpendLedger};
 use crate::relay::media::{MediaFetcher, MediaSettings};
 use crate::relay::upstream::{HttpClients, UpstreamError};
 use crate::routing::Monitor;
@@ -37,6 +40,8 @@ use crate::{admin, ingress, logs};
 
 /// Where the hashed generated admin key is kept.
 const ADMIN_KEY_STATE: &str = "admin_key_sha256";
+/// Where the installation id (the alert throttle's Redis namespace) is kept.
+const INSTALLATION_STATE: &str = "installation_id";
 /// How often old logs are cleaned.
 const RETENTION_PERIOD: Duration = Duration::from_secs(60);
 
@@ -71,8 +76,18 @@ pub struct App {
 impl App {
     /// Open storage, migrate, load configuration and start background work.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let store = Store::connect(&config.database).await?;
+        let secrets = crate::secrets::Secrets::new(config.encryption_key.as_deref());
+        let store = Store::connect(&config.database)
+            .await?
+            .with_secrets(secrets);
         store.migrate().await?;
+        match store.prepare_secrets().await? {
+            _ if !store.secrets().is_sealing() => tracing::warn!(
+                "ENCRYPTION_KEY is not set: token and channel keys are stored in plaintext"
+            ),
+            0 => {}
+            n => tracing::info!(sealed = n, "keys stored in plaintext were encrypted"),
+        }
         let (admin_hash, generated_admin_key) =
             admin_key(&store, config.admin_key.as_deref()).await?;
         let snapshot = Arc::new(
@@ -87,7 +102,7 @@ impl App {
         let (sink, writer) = LogSink::start(store.clone(), config.log_queue_capacity);
         let stop = CancellationToken::new();
         let metrics = crate::telemetry::install();
-        let background = vec![
+        let mut background = vec![
             tokio::spawn(crate::telemetry::upkeep(metrics.clone(), stop.clone())),
             tokio::spawn(broadcast.clone().run(
                 snapshot.clone(),
@@ -103,24 +118,64 @@ impl App {
         ];
         let keys = InternalKeys::new(admin_hash, config.internal_token.as_deref());
         let monitor = Monitor::new(config.channel_ban);
+        let http = HttpClients::new()?;
+        let mut notify = config.notify.clone();
+        notify.namespace = format!(
+            "switchyard:{}",
+            store
+                .system_value_init(
+                    INSTALLATION_STATE,
+                    &uuid::Uuid::now_v7().simple().to_string()
+                )
+                .await?
+        );
+        let (notifier, notify_task) = crate::notify::Notifier::start(
+            notify,
+            http.get("", false)?,
+            snapshot.clone(),
+            stop.clone(),
+        );
+        background.push(notify_task);
+        monitor.set_observer(Arc::new(crate::notify::channel_alerts::MonitorAlerts::new(
+            notifier.clone(),
+            snapshot.clone(),
+        )));
         let media = MediaFetcher::new(MediaSettings {
             max_bytes: config.media_fetch_max_bytes,
             timeout: config.media_fetch_timeout,
             allow_private: config.media_fetch_allow_private,
         })?;
+        let (limiter, ledger) = accounting_backends(&config)?;
         let state = AppState(Arc::new(Services {
             config,
             store,
             snapshot,
             monitor,
-            http: HttpClients::new()?,
+            http,
             media,
             sink,
             keys,
             broadcast,
+            limiter,
+            ledger,
             metrics,
             started_at: now_ms(),
+            vertex: VertexAuthCache::new(),
+            notifier,
         }));
+        background.push(tokio::spawn(crate::watch::run(
+            state.clone(),
+            state.config.abuse_check_interval,
+            stop.clone(),
+        )));
+        background.push(tokio::spawn(crate::channel_test::retest::run(
+            state.clone(),
+            stop.clone(),
+        )));
+        background.push(tokio::spawn(crate::channel_balance::run(
+            state.clone(),
+            stop.clone(),
+        )));
         Ok(Self {
             state,
             generated_admin_key,
@@ -214,6 +269,7 @@ pub fn router(state: AppState) -> IntoMakeServiceWithConnectInfo<NormalizedRoute
     let routes = Router::new()
         .merge(admin::router(state.clone()))
         .merge(ingress::openai::router())
+        .merge(ingress::billing::router())
         .merge(ingress::anthropic::router())
         .merge(ingress::responses::router())
         .route("/metrics", axum::routing::get(metrics))
@@ -272,4 +328,28 @@ async fn not_found(request: Request) -> Response {
         format!("unknown endpoint {}", request.uri().path()),
     )
     .into_response()
+}
+
+/// The limiter and spend ledger: in memory for one instance, in Redis
+/// (shared by every instance) when `REDIS` is set.
+fn accounting_backends(config: &Config) -> Result<(Limiter, SpendLedger), StartError> {
+    let Some(url) = config.redis.as_deref() else {
+        return Ok((Limiter::memory(), SpendLedger::memory()));
+    };
+    let mut limits = RedisLimiterConfig::new(url);
+    limits.key_prefix = format!("{}limit:", config.redis_key_prefix);
+    limits.failure_mode = config.redis_failure_mode;
+    let limiter = Limiter::redis(limits).map_err(|e| match e {
+        LimitError::Redis(e) => StartError::Redis(e),
+        LimitError::Reply(reason) => StartError::Redis(redis::RedisError::from((
+            redis::ErrorKind::Client,
+            "limiter",
+            reason,
+        ))),
+    })?;
+    let mut spend = RedisLedgerConfig::new(url);
+    spend.key_prefix = format!("{}spend:", config.redis_key_prefix);
+    spend.failure_mode = config.redis_failure_mode;
+    let ledger = SpendLedger::Redis(RedisLedger::new(spend)?);
+    Ok((limiter, ledger))
 }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use crate::auth::InternalKeys;
 use crate::config::Config;
 use crate::logs::sink::LogSink;
+use crate::notify::Notifier;
+use crate::providers::vertex_auth::VertexAuthCache;
 use crate::relay::media::MediaFetcher;
 use crate::relay::upstream::HttpClients;
 use crate::routing::Monitor;
@@ -34,10 +36,18 @@ pub struct Services {
     pub keys: InternalKeys,
     /// Tells other instances about configuration changes.
     pub broadcast: ConfigBroadcast,
+    /// RPM/TPM and concurrency limits.
+    pub limiter: crate::limits::Limiter,
+    /// Token quotas and group budgets.
+    pub ledger: crate::quota::SpendLedger,
     /// Prometheus metrics.
     pub metrics: metrics_exporter_prometheus::PrometheusHandle,
     /// Process start (ms).
     pub started_at: i64,
+    /// Parsed Vertex AI channel keys and their cached OAuth tokens.
+    pub vertex: VertexAuthCache,
+    /// Raises alerts (Feishu, webhook, process log).
+    pub notifier: Notifier,
 }
 
 /// The handle handlers receive.

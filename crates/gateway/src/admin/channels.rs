@@ -78,8 +78,14 @@ async fn type_metas() -> AdminResult<BTreeMap<String, Value>> {
 /// Validate a create request and expand it into one channel per key line.
 fn expand(write: &ChannelWrite, now: i64) -> Result<Vec<Channel>, AdminError> {
     write.validate(true)?;
-    Ok(write
-        .split_keys()
+    let keys = write.split_keys();
+    if let Some(channel_type) = write.channel_type {
+        for key in &keys {
+            crate::providers::check_key(channel_type, key)
+                .map_err(|e| AdminError::BadRequest(format!("`key`: {e}")))?;
+        }
+    }
+    Ok(keys
         .into_iter()
         .map(|key| Channel::from_create(write, key, now))
         .collect())
@@ -137,6 +143,8 @@ async fn update(
     }
     let mut channel = app.store.get_channel(id).await?;
     write.apply_to(&mut channel);
+    crate::providers::check_key(channel.channel_type, &channel.key)
+        .map_err(|e| AdminError::BadRequest(format!("`key`: {e}")))?;
     channel.updated_at = now_ms();
     app.store.update_channel(&channel).await?;
     app.monitor.clear_channel(id);

@@ -45,6 +45,9 @@ pub enum AdminError {
     /// 500: the server failed.
     #[error("{0}")]
     Internal(String),
+    /// 502: an upstream provider failed (e.g. a balance API).
+    #[error("{0}")]
+    BadGateway(String),
 }
 
 /// Result of an admin handler.
@@ -59,6 +62,7 @@ impl AdminError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
         }
     }
 }

@@ -22,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/log/{group}", get(search_group))
         .route("/log/{group}/search", get(search_group))
         .route("/log/{group}/detail/{id}", get(detail_group))
+        .route("/logs/export", get(super::log_export::export_all))
+        .route("/log/{group}/export", get(super::log_export::export_group))
 }
 
 fn code_type(value: Option<&str>) -> Result<CodeType, AdminError> {
@@ -43,7 +45,7 @@ fn ascending(order: Option<&str>) -> bool {
 }
 
 /// The filters of every log search; `group` (from the path) wins over the query.
-fn filter(q: &AdminQuery, group: Option<String>) -> Result<LogFilter, AdminError> {
+pub(super) fn filter(q: &AdminQuery, group: Option<String>) -> Result<LogFilter, AdminError> {
     let start_ms = q.timestamp_ms("start_timestamp")?;
     let end_ms = q.timestamp_ms("end_timestamp")?;
     if let (Some(start), Some(end)) = (start_ms, end_ms)

@@ -7,13 +7,20 @@
 //! stripped. Client mistakes are 4xx with a message naming the field.
 //! Writes go to the database and then reload the in-memory snapshot.
 
+pub mod channel_tests;
 pub mod channels;
+pub mod dashboard;
 mod envelope;
 pub mod extract;
 pub mod groups;
+pub mod ip_blocks;
+pub mod log_export;
 pub mod logs;
 pub mod model_configs;
 pub mod models;
+pub mod monitor;
+pub mod openapi;
+pub mod openapi_routes;
 pub mod options;
 pub mod tokens;
 
@@ -37,10 +44,15 @@ pub fn router(app: AppState) -> Router<AppState> {
         .merge(models::router())
         .merge(options::router())
         .merge(logs::router())
+        .merge(ip_blocks::router())
+        .merge(dashboard::router())
+        .merge(monitor::router())
+        .merge(channel_tests::router())
         .fallback(unknown_route)
         .layer(middleware::from_fn_with_state(app, require_admin));
     Router::new()
         .route("/api/status", get(status))
+        .merge(openapi::router())
         .nest("/api", protected)
 }
 

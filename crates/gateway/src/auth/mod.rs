@@ -120,6 +120,11 @@ pub fn authenticate(
     key: Option<&str>,
     ip: Option<IpAddr>,
 ) -> Result<Principal, ApiError> {
+    if let Some(until) = ip.and_then(|ip| snapshot.blocked_ips.get(&ip))
+        && *until > now_ms()
+    {
+        return Err(ApiError::forbidden("please try again later"));
+    }
     let key = key.ok_or_else(|| ApiError::unauthorized("no token provided"))?;
     let hash = key_hash(key);
     if keys.is_internal_hash(&hash) {

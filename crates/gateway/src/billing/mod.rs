@@ -31,6 +31,16 @@ pub use conditions::{PriceCondition, UsageContext};
 pub use price::{AppliedPrice, ConditionalPrice, DEFAULT_PRICE_UNIT, Price};
 pub use select::SelectOptions;
 
+/// Read a model config's `price` object, checking it as the admin API does.
+pub fn parse_price(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Price, crate::model::FieldError> {
+    let price: Price = serde_json::from_value(serde_json::Value::Object(object.clone()))
+        .map_err(|e| crate::model::FieldError::new("price", e))?;
+    price.validate()?;
+    Ok(price)
+}
+
 /// The price that applies to a group's requests: the group's own price when
 /// its model config override says `override_price`, otherwise the model's.
 /// The override replaces the whole price object (conditional prices

@@ -57,6 +57,26 @@ pub struct Cli {
     #[arg(long, env = "REDIS", hide_env_values = true)]
     pub redis: Option<String>,
 
+    /// Key that seals token and channel keys in the database (any string;
+    /// the same on every instance). Without it keys are stored in plaintext.
+    #[arg(long, env = "ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+
+    /// Seconds between runs of the IP ↔ groups abuse check.
+    #[arg(long, env = "ABUSE_CHECK_INTERVAL", default_value_t = 60)]
+    pub abuse_check_interval: u64,
+
+    /// Prefix of every Redis key (rate limits, spend ledger), so that
+    /// several deployments can share one Redis.
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "switchyard:")]
+    pub redis_key_prefix: String,
+
+    /// What rate limits and quotas do while Redis is unreachable: `open`
+    /// (admit without counting, log and count the failures) or `closed`
+    /// (refuse with 503).
+    #[arg(long, env = "REDIS_FAILURE_MODE", default_value = "open")]
+    pub redis_failure_mode: String,
+
     /// Verbose logging (debug level) including upstream error bodies.
     #[arg(long, env = "DEBUG", action = ArgAction::Set, default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub debug: bool,
@@ -164,12 +184,67 @@ pub struct Cli {
     /// Runtime option GroupMaxTokenNum: most tokens per group (0 = unlimited).
     #[arg(long, env = "GROUP_MAX_TOKEN_NUM")]
     pub group_max_token_num: Option<String>,
+
+    /// Runtime option IPGroupsThreshold: warn when one IP served this many groups in an hour (0 = off).
+    #[arg(long, env = "IP_GROUPS_THRESHOLD")]
+    pub ip_groups_threshold: Option<String>,
+
+    /// Runtime option IPGroupsBanThreshold: disable the groups and block the IP for 48 h at this many (0 = off).
+    #[arg(long, env = "IP_GROUPS_BAN_THRESHOLD")]
+    pub ip_groups_ban_threshold: Option<String>,
+
+    /// Runtime option GroupConsumeLevelRatio: JSON `{"<used amount>": ratio}`; groups that spent at least the amount get RPM/TPM × ratio.
+    #[arg(long, env = "GROUP_CONSUME_LEVEL_RATIO")]
+    pub group_consume_level_ratio: Option<String>,
+    /// Runtime option SummaryStorageHours: keep dashboard summaries this long (0 = forever).
+    #[arg(long, env = "SUMMARY_STORAGE_HOURS")]
+    pub summary_storage_hours: Option<String>,
+
+    /// Feishu/Lark custom-bot webhook URL that receives alerts as cards.
+    #[arg(long, env = "NOTIFY_FEISHU_WEBHOOK", hide_env_values = true)]
+    pub notify_feishu_webhook: Option<String>,
+
+    /// Generic webhook URL that receives alerts as JSON `{level,key,title,message,note,timestamp}`.
+    #[arg(long, env = "NOTIFY_WEBHOOK", hide_env_values = true)]
+    pub notify_webhook: Option<String>,
+
+    /// Runtime option UsageAlertThreshold: alert when a group spent at least this today and far more than its 3-day average (0 = off).
+    #[arg(long, env = "USAGE_ALERT_THRESHOLD")]
+    pub usage_alert_threshold: Option<String>,
+
+    /// Runtime option UsageAlertMinAvgThreshold: usage-spike alerts only above this 3-day daily average.
+    #[arg(long, env = "USAGE_ALERT_MIN_AVG_THRESHOLD")]
+    pub usage_alert_min_avg_threshold: Option<String>,
+
+    /// Runtime option UsageAlertWhitelist: comma-separated groups never alerted for usage spikes.
+    #[arg(long, env = "USAGE_ALERT_WHITELIST")]
+    pub usage_alert_whitelist: Option<String>,
+
+    /// Runtime option NotifyNote: text appended to every alert.
+    #[arg(long, env = "NOTIFY_NOTE")]
+    pub notify_note: Option<String>,
+
+    /// Runtime option DefaultWarnNotifyErrorRate: error rate (0–1) that raises a warning alert.
+    #[arg(long, env = "DEFAULT_WARN_NOTIFY_ERROR_RATE")]
+    pub default_warn_notify_error_rate: Option<String>,
+
+    /// Seconds one channel test (one model) may take before it counts as failed.
+    #[arg(long, env = "CHANNEL_TEST_TIMEOUT", default_value_t = 60)]
+    pub channel_test_timeout: u64,
+
+    /// Seconds between background re-tests of banned (channel, model) pairs.
+    #[arg(long, env = "CHANNEL_RETEST_INTERVAL", default_value_t = 30)]
+    pub channel_retest_interval: u64,
+
+    /// Seconds between balance checks of channels with enabled_auto_balance_check.
+    #[arg(long, env = "CHANNEL_BALANCE_INTERVAL", default_value_t = 600)]
+    pub channel_balance_interval: u64,
 }
 
 impl Cli {
     /// The runtime options fixed by the environment, as `(option key, value)`.
     pub fn option_overrides(&self) -> Vec<(&'static str, String)> {
-        let pairs: [(&'static str, &Option<String>); 12] = [
+        let pairs: [(&'static str, &Option<String>); 21] = [
             ("RetryTimes", &self.retry_times),
             ("DisableServe", &self.disable_serve),
             ("LogStorageHours", &self.log_storage_hours),
@@ -191,6 +266,21 @@ impl Cli {
                 &self.default_channel_model_mapping,
             ),
             ("GroupMaxTokenNum", &self.group_max_token_num),
+            ("GroupConsumeLevelRatio", &self.group_consume_level_ratio),
+            ("IPGroupsThreshold", &self.ip_groups_threshold),
+            ("IPGroupsBanThreshold", &self.ip_groups_ban_threshold),
+            ("SummaryStorageHours", &self.summary_storage_hours),
+            ("NotifyNote", &self.notify_note),
+            ("UsageAlertThreshold", &self.usage_alert_threshold),
+            (
+                "UsageAlertMinAvgThreshold",
+                &self.usage_alert_min_avg_threshold,
+            ),
+            ("UsageAlertWhitelist", &self.usage_alert_whitelist),
+            (
+                "DefaultWarnNotifyErrorRate",
+                &self.default_warn_notify_error_rate,
+            ),
         ];
         pairs
             .into_iter()

@@ -91,6 +91,14 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Redis URL.
     pub redis: Option<String>,
+    /// Period of the abuse check.
+    pub abuse_check_interval: Duration,
+    /// Key that seals keys at rest.
+    pub encryption_key: Option<String>,
+    /// Prefix of Redis keys.
+    pub redis_key_prefix: String,
+    /// Limits and quotas while Redis fails.
+    pub redis_failure_mode: crate::limits::RedisFailureMode,
     /// Debug logging.
     pub debug: bool,
     /// `json` process logs.
@@ -123,6 +131,14 @@ pub struct Config {
     pub responses_store_ttl: Duration,
     /// Runtime options fixed by environment variables.
     pub option_overrides: HashMap<&'static str, String>,
+    /// Alert sinks.
+    pub notify: crate::notify::NotifySettings,
+    /// Bound on one channel × model test.
+    pub channel_test_timeout: Duration,
+    /// Period of the banned-pair re-test.
+    pub channel_retest_interval: Duration,
+    /// Period of the automatic balance check.
+    pub channel_balance_interval: Duration,
 }
 
 impl Config {
@@ -141,6 +157,16 @@ impl Config {
             .clone()
             .or_else(|| std::env::var("REDIS_CONN_STRING").ok())
             .filter(|s| !s.trim().is_empty());
+        let redis_failure_mode = match cli.redis_failure_mode.trim() {
+            "open" => crate::limits::RedisFailureMode::Open,
+            "closed" => crate::limits::RedisFailureMode::Closed,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "REDIS_FAILURE_MODE",
+                    reason: format!("expected open or closed, got `{other}`"),
+                });
+            }
+        };
         let json_logs = match cli.log_format.as_str() {
             "text" => false,
             "json" => true,
@@ -169,7 +195,11 @@ impl Config {
                 max_connections: cli.sql_max_open_conns.max(1),
                 sqlite_busy_timeout: Duration::from_millis(cli.sqlite_busy_timeout),
             },
-            redis,
+            redis: redis.clone(),
+            redis_key_prefix: cli.redis_key_prefix.clone(),
+            abuse_check_interval: Duration::from_secs(cli.abuse_check_interval.max(1)),
+            encryption_key: cli.encryption_key.clone().filter(|k| !k.is_empty()),
+            redis_failure_mode,
             debug: cli.debug,
             json_logs,
             disable_model_config: cli.disable_model_config,
@@ -186,8 +216,24 @@ impl Config {
             media_fetch_allow_private: cli.media_fetch_allow_private,
             responses_store_ttl: Duration::from_secs(cli.responses_store_hours.max(1) * 3600),
             option_overrides,
+            notify: crate::notify::NotifySettings {
+                feishu_webhook: non_empty(cli.notify_feishu_webhook.as_deref()),
+                webhook: non_empty(cli.notify_webhook.as_deref()),
+                redis: redis.clone(),
+                namespace: String::new(),
+            },
+            channel_test_timeout: Duration::from_secs(cli.channel_test_timeout.max(1)),
+            channel_retest_interval: Duration::from_secs(cli.channel_retest_interval.max(1)),
+            channel_balance_interval: Duration::from_secs(cli.channel_balance_interval.max(1)),
         })
     }
+}
+
+fn non_empty(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// Accept `host:port`, `:port` (AI Proxy style) and a bare port.

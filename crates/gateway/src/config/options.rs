@@ -22,6 +22,14 @@ pub enum OptionKind {
     ChannelModels,
     /// A JSON object mapping channel type ids to model mappings.
     ChannelModelMapping,
+    /// A JSON object mapping amounts (as strings) to positive ratios.
+    RatioMap,
+    /// Free text.
+    Text,
+    /// A number between 0 and 1.
+    Rate,
+    /// A finite number ≥ 0 (an amount).
+    Amount,
 }
 
 /// Declaration of one runtime option.
@@ -119,11 +127,74 @@ pub const OPTION_SPECS: &[OptionSpec] = &[
         description: "{\"<channel type>\": {\"from\": \"to\"}} used when a channel has no model mapping.",
     },
     OptionSpec {
+        key: "SummaryStorageHours",
+        env: "SUMMARY_STORAGE_HOURS",
+        default: "0",
+        kind: OptionKind::Int,
+        description: "Retention of the dashboard summaries (hourly and per-minute) in hours; 0 keeps forever.",
+    },
+    OptionSpec {
         key: "GroupMaxTokenNum",
         env: "GROUP_MAX_TOKEN_NUM",
         default: "0",
         kind: OptionKind::Count,
         description: "Most tokens a group may hold; 0 = unlimited.",
+    },
+    OptionSpec {
+        key: "IPGroupsThreshold",
+        env: "IP_GROUPS_THRESHOLD",
+        default: "0",
+        kind: OptionKind::Count,
+        description: "Warn when one IP was used by at least this many groups in the last hour; 0 = off.",
+    },
+    OptionSpec {
+        key: "IPGroupsBanThreshold",
+        env: "IP_GROUPS_BAN_THRESHOLD",
+        default: "0",
+        kind: OptionKind::Count,
+        description: "Disable those groups and block the IP for 48 h at this many groups; 0 = off.",
+    },
+    OptionSpec {
+        key: "GroupConsumeLevelRatio",
+        env: "GROUP_CONSUME_LEVEL_RATIO",
+        default: "{}",
+        kind: OptionKind::RatioMap,
+        description: "{\"<used amount>\": ratio}: groups that spent at least the amount get RPM/TPM limits × ratio (highest threshold reached wins).",
+    },
+    OptionSpec {
+        key: "UsageAlertThreshold",
+        env: "USAGE_ALERT_THRESHOLD",
+        default: "0",
+        kind: OptionKind::Amount,
+        description: "Alert when a group spent at least this much today and far more than its 3-day daily average; 0 = off.",
+    },
+    OptionSpec {
+        key: "UsageAlertMinAvgThreshold",
+        env: "USAGE_ALERT_MIN_AVG_THRESHOLD",
+        default: "0",
+        kind: OptionKind::Amount,
+        description: "Usage-spike alerts only for groups whose 3-day daily average is at least this.",
+    },
+    OptionSpec {
+        key: "UsageAlertWhitelist",
+        env: "USAGE_ALERT_WHITELIST",
+        default: "",
+        kind: OptionKind::Text,
+        description: "Comma-separated groups never alerted for usage spikes.",
+    },
+    OptionSpec {
+        key: "NotifyNote",
+        env: "NOTIFY_NOTE",
+        default: "",
+        kind: OptionKind::Text,
+        description: "Text appended to every alert (e.g. who is on call).",
+    },
+    OptionSpec {
+        key: "DefaultWarnNotifyErrorRate",
+        env: "DEFAULT_WARN_NOTIFY_ERROR_RATE",
+        default: "0.5",
+        kind: OptionKind::Rate,
+        description: "Error rate (0–1) of a channel × model that raises a warning alert, for channels without warn_error_rate.",
     },
 ];
 
@@ -183,6 +254,24 @@ pub struct Options {
     pub default_channel_model_mapping: ChannelModelMapping,
     /// Token cap per group.
     pub group_max_token_num: i64,
+    /// Warn threshold of the IP ↔ groups abuse check (0: off).
+    pub ip_groups_threshold: i64,
+    /// Ban threshold of the IP ↔ groups abuse check (0: off).
+    pub ip_groups_ban_threshold: i64,
+    /// (spent threshold, limit ratio), ascending by threshold.
+    pub group_consume_level_ratio: Vec<(f64, f64)>,
+    /// Summary retention (hours; 0 forever).
+    pub summary_storage_hours: i64,
+    /// Usage-spike alert: today's spend threshold (0: off).
+    pub usage_alert_threshold: f64,
+    /// Usage-spike alert: least 3-day daily average.
+    pub usage_alert_min_avg_threshold: f64,
+    /// Usage-spike alert: groups never alerted.
+    pub usage_alert_whitelist: Vec<String>,
+    /// Text appended to every alert.
+    pub notify_note: String,
+    /// Error rate that raises a warning alert (channels without their own).
+    pub default_warn_notify_error_rate: f64,
     /// The effective string value of every option (what `GET /api/option/` shows).
     pub raw: BTreeMap<String, String>,
 }
@@ -218,6 +307,22 @@ pub fn validate(key: &str, value: &str) -> Result<String, OptionError> {
         OptionKind::ChannelModelMapping => parse_channel_mapping(value)
             .map(|_| value.to_owned())
             .map_err(invalid),
+        OptionKind::RatioMap => parse_ratio_map(value)
+            .map(|_| value.to_owned())
+            .map_err(invalid),
+        OptionKind::Text => Ok(value.to_owned()),
+        OptionKind::Amount => value
+            .parse::<f64>()
+            .ok()
+            .filter(|a| a.is_finite() && *a >= 0.0)
+            .map(|a| a.to_string())
+            .ok_or_else(|| invalid(format!("expected a number ≥ 0, got `{value}`"))),
+        OptionKind::Rate => value
+            .parse::<f64>()
+            .ok()
+            .filter(|r| (0.0..=1.0).contains(r))
+            .map(|r| r.to_string())
+            .ok_or_else(|| invalid(format!("expected a number between 0 and 1, got `{value}`"))),
     }
 }
 
@@ -243,6 +348,51 @@ fn parse_type_keyed<T: serde::de::DeserializeOwned>(
                 .map_err(|_| format!("`{k}` is not a channel type id"))
         })
         .collect()
+}
+
+/// An amount option's value (0 when unset or invalid).
+fn amount(value: &str) -> f64 {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|a| a.is_finite() && *a >= 0.0)
+        .unwrap_or(0.0)
+}
+
+fn parse_ratio_map(value: &str) -> Result<Vec<(f64, f64)>, String> {
+    let map: HashMap<String, f64> =
+        serde_json::from_str(if value.is_empty() { "{}" } else { value })
+            .map_err(|e| format!("expected a JSON object of amount → ratio: {e}"))?;
+    let mut levels = map
+        .into_iter()
+        .map(|(k, ratio)| {
+            let threshold = k
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .ok_or_else(|| format!("`{k}` is not a non-negative amount"))?;
+            if !ratio.is_finite() || ratio <= 0.0 {
+                return Err(format!("ratio for `{k}` must be a positive number"));
+            }
+            Ok((threshold, ratio))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    levels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(levels)
+}
+
+impl Options {
+    /// The limit multiplier of a group that spent `used_amount`: the ratio
+    /// of the highest threshold reached, 1 when none is.
+    pub fn consume_level_ratio(&self, used_amount: f64) -> f64 {
+        self.group_consume_level_ratio
+            .iter()
+            .rev()
+            .find(|(threshold, _)| used_amount >= *threshold)
+            .map_or(1.0, |(_, ratio)| *ratio)
+    }
 }
 
 fn parse_channel_models(value: &str) -> Result<ChannelModels, String> {
@@ -299,6 +449,24 @@ impl Options {
             default_channel_model_mapping: parse_channel_mapping(get("DefaultChannelModelMapping"))
                 .unwrap_or_default(),
             group_max_token_num: int("GroupMaxTokenNum"),
+            ip_groups_threshold: int("IPGroupsThreshold"),
+            ip_groups_ban_threshold: int("IPGroupsBanThreshold"),
+            group_consume_level_ratio: parse_ratio_map(get("GroupConsumeLevelRatio"))
+                .unwrap_or_default(),
+            summary_storage_hours: int("SummaryStorageHours"),
+            usage_alert_threshold: amount(get("UsageAlertThreshold")),
+            usage_alert_min_avg_threshold: amount(get("UsageAlertMinAvgThreshold")),
+            usage_alert_whitelist: get("UsageAlertWhitelist")
+                .split(',')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            notify_note: get("NotifyNote").trim().to_owned(),
+            default_warn_notify_error_rate: get("DefaultWarnNotifyErrorRate")
+                .trim()
+                .parse()
+                .unwrap_or(0.5),
             raw,
         }
     }

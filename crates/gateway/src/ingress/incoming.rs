@@ -61,7 +61,8 @@ pub struct Incoming<'a> {
 pub async fn relay_endpoint(app: AppState, incoming: Incoming<'_>, body: Body) -> Response {
     let received = Instant::now();
     let received_ms = now_ms();
-    let request_id = uuid::Uuid::now_v7().simple().to_string();
+    let request_id = client_request_id(&incoming.headers)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     match prepare(
         &app,
         &incoming,
@@ -73,11 +74,34 @@ pub async fn relay_endpoint(app: AppState, incoming: Incoming<'_>, body: Body) -
     .await
     {
         Ok(request) => relay(app, request).await,
-        Err(e) => e
-            .with_request_id(&request_id)
-            .in_dialect(incoming.protocol.dialect())
-            .into_response(),
+        Err(e) => {
+            tracing::info!(
+                target: "switchyard::request",
+                request_id = %request_id,
+                endpoint = %incoming.uri.path(),
+                code = e.status.as_u16(),
+                "request rejected"
+            );
+            e.with_request_id(&request_id)
+                .in_dialect(incoming.protocol.dialect())
+                .into_response()
+        }
     }
+}
+
+/// Longest client-supplied request id accepted.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// The client's `X-Request-Id` when it is 1–64 characters of `[A-Za-z0-9._:-]`;
+/// anything else is ignored (the gateway assigns its own id).
+pub fn client_request_id(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("x-request-id")?.to_str().ok()?.trim();
+    let valid = !value.is_empty()
+        && value.len() <= MAX_REQUEST_ID_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    valid.then(|| value.to_owned())
 }
 
 /// Authenticate, read the body, and read the relay headers.
@@ -142,4 +166,31 @@ fn set_model(body: &Bytes, model: &str) -> Result<Bytes, ApiError> {
     patch
         .apply(body)
         .map_err(|e| ApiError::bad_request(format!("request body cannot be rewritten: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-request-id", http::HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn request_id_is_validated() {
+        assert_eq!(
+            client_request_id(&with("abc-123_x.y:z")).as_deref(),
+            Some("abc-123_x.y:z")
+        );
+        assert_eq!(client_request_id(&with("has space")), None);
+        assert_eq!(client_request_id(&with("semi;colon")), None);
+        assert_eq!(client_request_id(&with(&"a".repeat(65))), None);
+        assert_eq!(
+            client_request_id(&with(&"a".repeat(64))).map(|s| s.len()),
+            Some(64)
+        );
+        assert_eq!(client_request_id(&HeaderMap::new()), None);
+    }
 }

@@ -3,6 +3,7 @@
 //! every rejection is rendered in that protocol's error shape.
 
 pub mod anthropic;
+pub mod billing;
 pub mod client_ip;
 pub mod gemini;
 pub mod incoming;

@@ -46,6 +46,8 @@ pub use types::{
 };
 pub use window::BUCKETS;
 
+pub(crate) use redis::lazy_connection as redis_connection;
+
 /// Counter of failed backend calls, labelled `backend` and `op`.
 pub const BACKEND_ERRORS: &str = "switchyard_limiter_backend_errors_total";
 

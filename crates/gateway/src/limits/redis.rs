@@ -120,13 +120,11 @@ impl RedisLimiter {
     /// handled by the failure mode like any later outage. Fails only on a
     /// malformed URL. Must be called inside a Tokio runtime.
     pub fn new(config: RedisLimiterConfig) -> Result<Self, LimitError> {
-        let client = redis::Client::open(config.url.as_str())?;
-        let manager = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(config.response_timeout))
-            .set_connection_timeout(Some(config.connection_timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, manager)?;
+        let conn = lazy_connection(
+            &config.url,
+            config.response_timeout,
+            config.connection_timeout,
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 conn,
@@ -317,6 +315,23 @@ impl RedisLimiter {
             let _ = limiter.apply(&steps, &lease).await;
         });
     }
+}
+
+/// An auto-reconnecting Redis connection that connects on first use, with
+/// bounded timeouts and one quick retry: a Redis that is down at start-up
+/// is then handled like any later outage. Fails only on a malformed URL.
+pub(crate) fn lazy_connection(
+    url: &str,
+    response_timeout: Duration,
+    connection_timeout: Duration,
+) -> Result<ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let manager = ConnectionManagerConfig::new()
+        .set_response_timeout(Some(response_timeout))
+        .set_connection_timeout(Some(connection_timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_lazy_with_config(client, manager)
 }
 
 /// Releases the concurrency slots an acquire may have taken unless the

@@ -5,6 +5,7 @@
 use serde::Serialize;
 use switchyard_protocol::Usage;
 
+use crate::billing::Charge;
 use crate::model::is_zero;
 
 /// One row of the `logs` table, also its JSON shape in the admin API.
@@ -62,8 +63,12 @@ pub struct LogRecord {
     pub usage: Usage,
     /// Usage was counted by the gateway, not reported by the upstream.
     pub usage_estimated: bool,
-    /// Amount charged.
+    /// Amount charged (the total of `amount`).
     pub used_amount: f64,
+    /// The price applied and the amount by component (`price` and
+    /// `amount` in JSON; absent when the model is free).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub charge: Option<Charge>,
 }
 
 /// Captured bodies for a log row.

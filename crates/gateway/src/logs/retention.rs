@@ -1,4 +1,5 @@
-//! Periodic deletion of old logs, details and retry logs, in batches.
+//! Periodic deletion of old logs, details, retry logs and (when
+//! `SummaryStorageHours` > 0) dashboard summaries, in batches.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +45,13 @@ pub async fn clean_once(store: &Store, snapshot: &SnapshotHandle) -> u64 {
         match store.delete_old_rows(table, before, batch).await {
             Ok(n) => deleted += n,
             Err(e) => tracing::warn!(error = %e, ?table, "log retention pass failed"),
+        }
+    }
+    if options.summary_storage_hours > 0 {
+        let before_s = now_ms() / 1000 - options.summary_storage_hours * 3600;
+        match store.delete_old_summaries(before_s, batch).await {
+            Ok(n) => deleted += n,
+            Err(e) => tracing::warn!(error = %e, "summary retention pass failed"),
         }
     }
     match store.purge_expired_responses(now_ms()).await {

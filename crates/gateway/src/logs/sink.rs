@@ -1,13 +1,21 @@
 //! The bounded log queue and its batch writer.
+//!
+//! Each batch is written in one transaction together with its summary rows
+//! (`store::summaries`), so statistics are counted exactly once per entry.
+//! As a batch arrives, the writer also emits one process-log line per
+//! request, records the per-request Prometheus metrics and feeds the live
+//! rates — all off the request path.
 
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::record::LogEntry;
+use super::record::{LogEntry, LogRecord};
+use crate::stats::rates::{LiveRates, RateKey};
 use crate::store::Store;
 use crate::store::logs::UsageCounters;
 
@@ -23,6 +31,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub struct LogSink {
     tx: mpsc::Sender<LogEntry>,
     tasks: TaskTracker,
+    rates: Arc<LiveRates>,
 }
 
 /// The writer task's handle, used once at shutdown.
@@ -39,11 +48,13 @@ impl LogSink {
         let (tx, rx) = mpsc::channel(capacity);
         let stop = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let done = tokio::spawn(write_loop(store, rx, stop.clone()));
+        let rates = Arc::new(LiveRates::default());
+        let done = tokio::spawn(write_loop(store, rx, stop.clone(), rates.clone()));
         (
             Self {
                 tx,
                 tasks: tasks.clone(),
+                rates,
             },
             LogWriter { stop, done, tasks },
         )
@@ -68,6 +79,11 @@ impl LogSink {
     pub fn queued(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()
     }
+
+    /// Live request and token rates of the requests this instance finished.
+    pub fn rates(&self) -> &LiveRates {
+        &self.rates
+    }
 }
 
 impl LogWriter {
@@ -83,7 +99,12 @@ impl LogWriter {
     }
 }
 
-async fn write_loop(store: Store, mut rx: mpsc::Receiver<LogEntry>, stop: CancellationToken) {
+async fn write_loop(
+    store: Store,
+    mut rx: mpsc::Receiver<LogEntry>,
+    stop: CancellationToken,
+    rates: Arc<LiveRates>,
+) {
     let mut batch = Vec::with_capacity(BATCH_SIZE);
     let mut pending_counters = UsageCounters::default();
     loop {
@@ -92,6 +113,7 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<LogEntry>, stop: Cancel
             () = stop.cancelled() => {
                 rx.close();
                 while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
+                    observe(&batch, &rates);
                     write_batch(&store, &mut batch, &mut pending_counters, Some(&stop)).await;
                 }
                 break;
@@ -108,6 +130,7 @@ async fn write_loop(store: Store, mut rx: mpsc::Receiver<LogEntry>, stop: Cancel
                 _ => break,
             }
         }
+        observe(&batch, &rates);
         write_batch(&store, &mut batch, &mut pending_counters, None).await;
     }
     if !pending_counters.is_empty()
@@ -128,7 +151,10 @@ async fn write_batch(
     let mut delay = Duration::from_millis(100);
     let mut tries = 0;
     loop {
-        match store.insert_log_batch(batch).await {
+        let started = Instant::now();
+        let result = store.insert_log_batch(batch).await;
+        crate::telemetry::record_log_write(started.elapsed(), batch.len(), result.is_ok());
+        match result {
             Ok(()) => break,
             Err(e) => {
                 tries += 1;
@@ -158,4 +184,47 @@ async fn write_batch(
             tracing::warn!(error = %e, "usage counters not saved yet; will retry with the next batch")
         }
     }
+}
+
+/// What a batch tells the outside world before it is written: one process
+/// log line and the metrics per finished request, and the live rates.
+fn observe(batch: &[LogEntry], rates: &LiveRates) {
+    for entry in batch {
+        let (LogEntry::Request { record, .. } | LogEntry::CountOnly(record)) = entry else {
+            continue;
+        };
+        trace_request(record);
+        crate::telemetry::record_finished(record);
+        let mut keys = vec![RateKey::Group(
+            record.group_id.clone(),
+            record.token_name.clone(),
+            record.model.clone(),
+        )];
+        if record.channel_id > 0 {
+            keys.push(RateKey::Channel(record.channel_id, record.model.clone()));
+        }
+        rates.record(record.created_at, record.usage.total_tokens, keys);
+    }
+}
+
+/// The process log line of a finished request.
+fn trace_request(r: &LogRecord) {
+    tracing::info!(
+        target: "switchyard::request",
+        request_id = %r.request_id,
+        group = %r.group_id,
+        token = %r.token_name,
+        model = %r.model,
+        channel = r.channel_id,
+        endpoint = %r.endpoint,
+        code = r.code,
+        duration_ms = r.created_at - r.request_at,
+        ttfb_ms = r.ttfb_milliseconds,
+        retries = r.retry_times,
+        input_tokens = r.usage.input_tokens,
+        output_tokens = r.usage.output_tokens,
+        amount = r.used_amount,
+        ip = %r.ip,
+        "request finished"
+    );
 }

@@ -26,6 +26,10 @@ pub struct Group {
     pub balance_alert_enabled: bool,
     /// Balance alert threshold.
     pub balance_alert_threshold: f64,
+    /// Most requests in flight at once (0: no cap).
+    pub max_concurrency: i64,
+    /// Lifetime spending cap of the whole group (0: none).
+    pub budget: f64,
     /// Money spent.
     pub used_amount: f64,
     /// Requests made.
@@ -55,6 +59,10 @@ pub struct GroupWrite {
     pub balance_alert_enabled: Option<bool>,
     /// Balance alert threshold.
     pub balance_alert_threshold: Option<f64>,
+    /// Concurrency cap.
+    pub max_concurrency: Option<i64>,
+    /// Spending cap.
+    pub budget: Option<f64>,
 }
 
 impl Group {
@@ -68,6 +76,8 @@ impl Group {
             available_sets: Vec::new(),
             balance_alert_enabled: false,
             balance_alert_threshold: 0.0,
+            max_concurrency: 0,
+            budget: 0.0,
             used_amount: 0.0,
             request_count: 0,
             accessed_at: 0,
@@ -115,6 +125,14 @@ impl GroupWrite {
                 return Err(FieldError::new(field, "must be a non-negative number"));
             }
         }
+        if self.max_concurrency.is_some_and(|v| v < 0) {
+            return Err(FieldError::new("max_concurrency", "must not be negative"));
+        }
+        if let Some(v) = self.budget
+            && (!v.is_finite() || v < 0.0)
+        {
+            return Err(FieldError::new("budget", "must be a non-negative number"));
+        }
         if let Some(v) = self.balance_alert_threshold
             && !v.is_finite()
         {
@@ -139,7 +157,9 @@ impl GroupWrite {
                 rpm_ratio,
                 tpm_ratio,
                 balance_alert_enabled,
-                balance_alert_threshold
+                balance_alert_threshold,
+                max_concurrency,
+                budget
             ]
         );
     }

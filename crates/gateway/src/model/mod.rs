@@ -6,6 +6,7 @@
 //! changes only the fields present and never wipes what was not sent.
 
 pub mod channel;
+pub mod channel_test;
 pub mod group;
 pub mod model_config;
 pub mod period;

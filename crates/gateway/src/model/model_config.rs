@@ -171,14 +171,7 @@ impl ModelConfigWrite {
             ));
         }
         if let Some(price) = &self.price {
-            for (k, v) in price {
-                if v.is_number() && v.as_f64().is_some_and(|n| n < 0.0) {
-                    return Err(FieldError::new(
-                        &format!("price.{k}"),
-                        "must not be negative",
-                    ));
-                }
-            }
+            crate::billing::parse_price(price)?;
         }
         Ok(())
     }
@@ -325,6 +318,9 @@ impl GroupModelConfigWrite {
                 return Err(FieldError::new(field, "must not be negative"));
             }
         }
+        if let Some(price) = &self.price {
+            crate::billing::parse_price(price)?;
+        }
         Ok(())
     }
 
@@ -368,6 +364,10 @@ pub struct EffectiveModelSettings {
     pub response_body_storage_max_size: i64,
     /// The think-split plugin is on (`plugin.think-split.enable`).
     pub think_split: bool,
+    /// Requests per minute per group (0: none), before the group's ratios.
+    pub rpm: i64,
+    /// Tokens per minute per group (0: none), before the group's ratios.
+    pub tpm: i64,
 }
 
 impl EffectiveModelSettings {
@@ -380,8 +380,14 @@ impl EffectiveModelSettings {
             request_body_storage_max_size: config.request_body_storage_max_size,
             response_body_storage_max_size: config.response_body_storage_max_size,
             think_split: crate::relay::think_split::enabled(&config.plugin),
+            rpm: config.rpm,
+            tpm: config.tpm,
         };
         if let Some(g) = group {
+            if g.override_limit {
+                out.rpm = g.rpm;
+                out.tpm = g.tpm;
+            }
             if g.override_retry_times {
                 out.retry_times = u32::try_from(g.retry_times).unwrap_or(0);
             }

@@ -38,7 +38,8 @@ pub fn period_usage(
 }
 
 // Howard Hinnant's civil calendar algorithms (public domain).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+pub(crate) fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -37,6 +37,10 @@ pub struct Token {
     pub period_quota: f64,
     /// `daily`, `weekly` or `monthly`.
     pub period_type: String,
+    /// Requests per minute across the token's models (0: no limit).
+    pub rpm: i64,
+    /// Tokens per minute across the token's models (0: no limit).
+    pub tpm: i64,
     /// Start of the current period (ms).
     pub period_last_update_time: i64,
     /// `used_amount` at the start of the current period.
@@ -72,6 +76,10 @@ pub struct TokenWrite {
     pub period_quota: Option<f64>,
     /// Period type.
     pub period_type: Option<String>,
+    /// RPM limit.
+    pub rpm: Option<i64>,
+    /// TPM limit.
+    pub tpm: Option<i64>,
 }
 
 /// Generate a new key from the OS-seeded CSPRNG.
@@ -123,6 +131,8 @@ impl Token {
             quota: 0.0,
             period_quota: 0.0,
             period_type: "monthly".to_owned(),
+            rpm: 0,
+            tpm: 0,
             period_last_update_time: now,
             period_last_update_amount: 0.0,
             used_amount: 0.0,
@@ -180,6 +190,11 @@ impl TokenWrite {
                 return Err(FieldError::new(field, "must be a non-negative number"));
             }
         }
+        for (field, value) in [("rpm", self.rpm), ("tpm", self.tpm)] {
+            if value.is_some_and(|v| v < 0) {
+                return Err(FieldError::new(field, "must not be negative"));
+            }
+        }
         if let Some(p) = &self.period_type
             && !matches!(p.as_str(), "daily" | "weekly" | "monthly" | "")
         {
@@ -209,7 +224,7 @@ impl TokenWrite {
                 p
             };
         }
-        merge_fields!(self, token, [status, quota, period_quota]);
+        merge_fields!(self, token, [status, quota, period_quota, rpm, tpm]);
     }
 }
 

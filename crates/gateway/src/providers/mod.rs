@@ -4,19 +4,26 @@
 //! `/api/channels/type_metas`; [`upstream_protocol`] says which protocol a
 //! channel speaks for a client; [`target`] turns a channel, that protocol
 //! and the upstream model name into the upstream URL and credentials. The
-//! fake types (53, 55) answer locally; see [`fake`].
+//! fake types (53, 55) answer locally; see [`fake`]. AWS Bedrock (33) and
+//! Vertex AI (42) sign or authorize each request themselves: see [`bedrock`],
+//! [`vertex`] and [`vertex_auth`].
 
+pub mod balance;
 pub mod bedrock;
 pub mod fake;
 mod registry;
 mod route;
 mod target;
+pub mod vertex;
+pub mod vertex_auth;
 
 use http::HeaderValue;
 use thiserror::Error;
 
 pub use registry::{Adaptor, CHANNEL_TYPES, ChannelTypeInfo, channel_type};
-pub use route::{is_responses_only_model, supports, upstream_protocol};
+pub use route::{
+    is_responses_only_model, supports, upstream_protocol, upstream_protocol_for_model,
+};
 pub use target::{TargetRequest, anthropic_count_tokens_target, target};
 
 use crate::relay::mode::Mode;
@@ -70,3 +77,19 @@ pub struct ClientHints {
 
 /// The Messages API version sent when the client named none.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// Check a channel key of the types whose keys have a structure (Bedrock
+/// 33, Vertex AI 42) when the channel is saved, so a malformed key is a 400
+/// then rather than a `channel_misconfigured` error on every request. The
+/// message never repeats the key.
+pub fn check_key(channel_type: i64, key: &str) -> Result<(), String> {
+    match channel_type {
+        33 => bedrock::BedrockKey::parse(key)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        42 => vertex::VertexKey::parse(key)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        _ => Ok(()),
+    }
+}

@@ -27,6 +27,12 @@ pub enum Adaptor {
     Anthropic,
     /// Gemini API: `{base}/v1beta/models/{model}:generateContent`, `x-goog-api-key`.
     Gemini,
+    /// AWS Bedrock: Claude through InvokeModel, Anthropic Messages bodies,
+    /// SigV4-signed (see [`super::bedrock`]).
+    Bedrock,
+    /// Google Vertex AI: Gemini and Claude publisher models, OAuth from a
+    /// service account (see [`super::vertex`]).
+    Vertex,
     /// Synthesises answers locally from the channel's configs.
     Fake,
     /// Always fails with the configured error.
@@ -229,6 +235,14 @@ pub const CHANNEL_TYPES: &[ChannelTypeInfo] = &[
         "01.AI.",
     ),
     openai(32, "stepfun", "https://api.stepfun.com/v1", "StepFun."),
+    ChannelTypeInfo {
+        id: 33,
+        name: "aws",
+        default_base_url: "",
+        key_help: "region|access_key_id|secret_access_key[|session_token] or region|api_key",
+        readme: "AWS Bedrock: Claude models through InvokeModel / InvokeModelWithResponseStream (SigV4-signed, or a Bedrock API key as bearer); every generation client is converted to Anthropic Messages; Claude names map to Bedrock model ids (cross-region inference profiles by region; ids and ARNs pass through); base_url, if set, replaces https://bedrock-runtime.{region}.amazonaws.com.",
+        adaptor: Adaptor::Bedrock,
+    },
     openai(36, "deepseek", "https://api.deepseek.com/v1", "DeepSeek."),
     with_responses(prefixed(
         40,
@@ -243,6 +257,14 @@ pub const CHANNEL_TYPES: &[ChannelTypeInfo] = &[
         "https://api.novita.ai/v3/openai",
         "Novita AI.",
     ),
+    ChannelTypeInfo {
+        id: 42,
+        name: "vertexai",
+        default_base_url: "",
+        key_help: "region|{service account JSON}, region|api_key or region|project_id|api_key",
+        readme: "Google Vertex AI: models whose name contains `claude` go to the Anthropic publisher (rawPredict/streamRawPredict), all others to the Google publisher (generateContent/streamGenerateContent); a service-account key is exchanged for an OAuth token (cached, refreshed before expiry); every generation client is converted; base_url, if set, replaces https://{region}-aiplatform.googleapis.com.",
+        adaptor: Adaptor::Vertex,
+    },
     openai(
         43,
         "siliconflow",

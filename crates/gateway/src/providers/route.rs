@@ -37,12 +37,37 @@ pub fn upstream_protocol(
     match info.adaptor {
         Adaptor::OpenAi { responses, .. } => openai_family(responses),
         Adaptor::Azure { .. } | Adaptor::Fake | Adaptor::FakeError => openai_family(false),
-        Adaptor::Anthropic => client.is_generation().then_some(Protocol::Anthropic),
+        Adaptor::Anthropic | Adaptor::Bedrock => {
+            client.is_generation().then_some(Protocol::Anthropic)
+        }
+        // The model decides between Gemini and Anthropic
+        // ([`upstream_protocol_for_model`]); either serves the same clients.
+        Adaptor::Vertex => client.is_generation().then_some(Protocol::Gemini),
         Adaptor::Gemini => match client {
             c if c.is_generation() => Some(Protocol::Gemini),
             c if c.is_embedding() => Some(Protocol::GeminiBatchEmbed),
             _ => None,
         },
+    }
+}
+
+/// The protocol a channel of this type speaks for a `client` request for
+/// `upstream_model` (the name sent upstream): [`upstream_protocol`] with the
+/// model-dependent choices made — Responses-only OpenAI models, and Vertex
+/// AI's publishers (`claude*` models speak Anthropic Messages, others Gemini).
+pub fn upstream_protocol_for_model(
+    info: &ChannelTypeInfo,
+    client: Protocol,
+    upstream_model: &str,
+) -> Option<Protocol> {
+    match info.adaptor {
+        Adaptor::Vertex => client.is_generation().then(|| {
+            match crate::providers::vertex::Publisher::for_model(upstream_model) {
+                crate::providers::vertex::Publisher::Anthropic => Protocol::Anthropic,
+                crate::providers::vertex::Publisher::Google => Protocol::Gemini,
+            }
+        }),
+        _ => upstream_protocol(info, client, is_responses_only_model(upstream_model)),
     }
 }
 
@@ -88,6 +113,29 @@ mod tests {
         assert_eq!(route(24, Embeddings, false), Some(GeminiBatchEmbed));
         assert_eq!(route(24, Completions, false), None);
         assert_eq!(route(53, Anthropic, false), Some(Chat));
+        assert_eq!(route(33, Chat, false), Some(Anthropic));
+        assert_eq!(route(33, Responses, false), Some(Anthropic));
+        assert_eq!(route(33, Embeddings, false), None);
+        assert_eq!(route(33, Completions, false), None);
+        assert_eq!(route(42, Embeddings, false), None);
+    }
+
+    #[test]
+    fn model_dependent_routes() {
+        use Protocol::*;
+        let by_model = |type_id: i64, client: Protocol, model: &str| {
+            upstream_protocol_for_model(channel_type(type_id).unwrap(), client, model)
+        };
+        assert_eq!(
+            by_model(42, Chat, "claude-sonnet-4@20250514"),
+            Some(Anthropic)
+        );
+        assert_eq!(by_model(42, Anthropic, "gemini-2.5-pro"), Some(Gemini));
+        assert_eq!(by_model(42, Gemini, "claude-opus-4"), Some(Anthropic));
+        assert_eq!(by_model(42, Embeddings, "gemini-2.5-pro"), None);
+        assert_eq!(by_model(1, Chat, "gpt-5"), Some(Responses));
+        assert_eq!(by_model(1, Chat, "gpt-4o"), Some(Chat));
+        assert_eq!(by_model(33, Gemini, "claude-sonnet-4"), Some(Anthropic));
     }
 
     #[test]

@@ -104,7 +104,10 @@ pub fn target(channel: &Channel, req: &TargetRequest<'_>) -> Result<UpstreamTarg
             })
         }
         Adaptor::Azure { keep_dots } => azure_target(channel, info, req, keep_dots),
-        Adaptor::Fake | Adaptor::FakeError => Err(unsupported(channel, req.protocol)),
+        // Signed or token-authorized per request by the relay (`relay::attempt`).
+        Adaptor::Fake | Adaptor::FakeError | Adaptor::Bedrock | Adaptor::Vertex => {
+            Err(unsupported(channel, req.protocol))
+        }
     }
 }
 

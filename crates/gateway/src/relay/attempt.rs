@@ -1,7 +1,11 @@
 //! One upstream attempt: build the target, send the (patched) body, and
 //! classify the answer. A streamed answer is read until its first output
 //! event before it is committed, so an upstream that fails early can still
-//! be retried on another channel.
+//! be retried on another channel. AWS Bedrock and Vertex AI, which sign or
+//! authorize each request themselves, are sent by [`bedrock`] and [`vertex`].
+
+mod bedrock;
+mod vertex;
 
 use std::time::{Duration, Instant};
 
@@ -220,8 +224,8 @@ pub async fn run(
     channel: &ChannelEntry,
     upstream_model: &str,
 ) -> (Result<Success, Failure>, Duration) {
-    let responses_only = providers::is_responses_only_model(upstream_model);
-    let Some(upstream) = providers::upstream_protocol(channel.info, input.client, responses_only)
+    let Some(upstream) =
+        providers::upstream_protocol_for_model(channel.info, input.client, upstream_model)
     else {
         let message = format!("channel {} cannot serve this endpoint", channel.channel.id);
         return (Err(Failure::misconfigured(message)), Duration::ZERO);
@@ -327,6 +331,18 @@ fn asks_for_base64(body: &[u8]) -> bool {
     })
 }
 
+/// An upstream error body with the channel's key masked (it reaches the
+/// client message, the log row and the process log).
+fn redacted(body: Bytes, key: &str) -> Bytes {
+    match std::str::from_utf8(&body)
+        .ok()
+        .and_then(|text| crate::secrets::redact(text, key))
+    {
+        Some(masked) => Bytes::from(masked),
+        None => body,
+    }
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -349,6 +365,7 @@ async fn exchange(
             .read_all(MAX_ERROR_BODY, idle)
             .await
             .unwrap_or_default();
+        let body = redacted(body, &channel.channel.key);
         tracing::debug!(channel = channel.channel.id, %status, body = %String::from_utf8_lossy(&body), "upstream error");
         return Err(Failure::from_status(status, body, retry_after));
     }
@@ -410,6 +427,8 @@ async fn send(
         Adaptor::FakeError => Ok(fake::error_response(&fake::FakeConfig::from_configs(
             &channel.channel.configs,
         ))),
+        Adaptor::Bedrock => bedrock::send(input, channel, upstream_model, &body).await,
+        Adaptor::Vertex => vertex::send(input, channel, upstream, upstream_model, body).await,
         Adaptor::OpenAi { .. } | Adaptor::Azure { .. } | Adaptor::Anthropic | Adaptor::Gemini => {
             let request = TargetRequest {
                 protocol: upstream,

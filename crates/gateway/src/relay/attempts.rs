@@ -232,6 +232,7 @@ impl AttemptLoop {
         failure: &Failure,
     ) -> Option<Arc<ChannelEntry>> {
         let id = channel.channel.id;
+        crate::telemetry::record_upstream_error(id, failure.code());
         if failure.class != FailureClass::Client {
             self.app
                 .monitor
@@ -240,6 +241,15 @@ impl AttemptLoop {
                 && channel.channel.enabled_no_permission_ban
             {
                 self.app.monitor.ban(id, &self.plan.model);
+            }
+            if let (FailureClass::NoPermission, Some(status)) = (failure.class, failure.status) {
+                crate::notify::channel_alerts::no_permission(
+                    &self.app.notifier,
+                    &channel.channel,
+                    &self.plan.model,
+                    status.as_u16(),
+                    &failure.message,
+                );
             }
         }
         self.tried.note(id, failure);

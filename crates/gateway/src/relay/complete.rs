@@ -9,6 +9,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use switchyard_protocol::{Usage, tokens};
 
+use super::accounting::Accounting;
 use super::mode::Mode;
 use crate::config::options::Options;
 use crate::error::Dialect;
@@ -29,6 +30,8 @@ pub struct LogContext {
     pub mode: Mode,
     /// Error shape of the client's protocol.
     pub dialect: Dialect,
+    /// Price and reservations, settled when the entry is made.
+    pub accounting: Accounting,
     logging_enabled: bool,
     save_all: bool,
     force_detail: bool,
@@ -87,6 +90,7 @@ impl LogContext {
             request_body,
             mode,
             dialect: Dialect::OpenAi,
+            accounting: Accounting::default(),
             logging_enabled: options.log_storage_hours >= 0,
             save_all: options.save_all_log_detail,
             force_detail: false,
@@ -147,7 +151,13 @@ impl LogContext {
             ),
             None => (Usage::default(), false),
         };
+        let charge = self.accounting.charge(&usage, outcome.code == 200);
+        self.accounting.settle(&usage, charge.as_ref()).await;
         let mut record = self.record;
+        if let Some(charge) = &charge {
+            record.used_amount = charge.used_amount();
+        }
+        record.charge = charge;
         record.created_at = now_ms();
         record.code = i64::from(outcome.code);
         record.content = truncate_content(outcome.content);

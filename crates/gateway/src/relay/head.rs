@@ -28,6 +28,10 @@ pub struct RequestHead {
     pub previous_response_id: Option<String>,
     /// Responses: the answer is to be stored (the API's default).
     pub store: bool,
+    /// The client's cap on output tokens, whatever its protocol calls it.
+    pub max_output_tokens: Option<i64>,
+    /// Requested service tier (`service_tier`), for pricing.
+    pub service_tier: String,
     scan: ObjectScan,
 }
 
@@ -131,6 +135,22 @@ fn include_usage(body: &[u8], scan: &ObjectScan) -> Result<bool, ApiError> {
     }
 }
 
+/// The output cap under any protocol's name for it (OpenAI `max_tokens` /
+/// `max_completion_tokens`, Responses `max_output_tokens`, Anthropic
+/// `max_tokens`, Gemini `generationConfig.maxOutputTokens`). Only used for
+/// reservations, so a malformed value is ignored rather than refused.
+fn max_output_tokens(body: &[u8], scan: &ObjectScan) -> Option<i64> {
+    let top = ["max_completion_tokens", "max_tokens", "max_output_tokens"]
+        .into_iter()
+        .find_map(|field| scan.get(body, field).and_then(|s| s.read_i64(body).ok()));
+    let value = top.or_else(|| {
+        let config = scan.get(body, "generationConfig")?;
+        let config = scan_object_at(body, &config).ok()?;
+        config.get(body, "maxOutputTokens")?.read_i64(body).ok()
+    })?;
+    (value > 0).then_some(value)
+}
+
 /// Parse and check the head of a request body for a `protocol` client.
 pub fn parse_head(
     protocol: Protocol,
@@ -179,6 +199,8 @@ pub fn parse_head(
     } else {
         (None, false)
     };
+    let max_output_tokens = max_output_tokens(body, &scan);
+    let service_tier = read_string(body, scan.get(body, "service_tier")).unwrap_or_default();
     Ok(RequestHead {
         model,
         stream,
@@ -187,6 +209,8 @@ pub fn parse_head(
         metadata,
         previous_response_id,
         store,
+        max_output_tokens,
+        service_tier,
         scan,
     })
 }

@@ -173,6 +173,18 @@ pub async fn post_json(
     dispatch(request, target, ttfb).await
 }
 
+/// POST `body` to `target` with exactly its credentials and headers — no
+/// default content type or accept, because the caller signed them (AWS
+/// SigV4) — waiting at most `ttfb` for the response headers.
+pub async fn post_exact(
+    client: &reqwest::Client,
+    target: &UpstreamTarget,
+    body: Bytes,
+    ttfb: Duration,
+) -> Result<UpstreamResponse, UpstreamError> {
+    dispatch(client.post(&target.url).body(body), target, ttfb).await
+}
+
 /// Add `target`'s credentials and headers, send, and wait at most `ttfb`
 /// for the response headers.
 async fn dispatch(
@@ -202,7 +214,8 @@ async fn dispatch(
     })
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its sources, `: `-separated (reqwest hides the cause otherwise).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

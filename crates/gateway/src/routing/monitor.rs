@@ -4,9 +4,13 @@
 //! the window holds at least `min_requests` attempts. Crossing a channel's
 //! `max_error_rate` bans the pair for the ban duration ±10 %; banned pairs
 //! are skipped by selection while anything else can serve.
+//!
+//! An optional [`MonitorObserver`] hears about bans and error rates as they
+//! happen (the alert notifier); the background re-test lists banned pairs
+//! with [`Monitor::banned_pairs`] and lifts bans with [`Monitor::unban`].
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -77,12 +81,60 @@ pub struct Health {
     pub banned: bool,
 }
 
+/// What the monitor knows about one (channel, model) pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairStats {
+    /// Channel.
+    pub channel: i64,
+    /// Model.
+    pub model: String,
+    /// Attempts in the window.
+    pub requests: u32,
+    /// Failed attempts in the window.
+    pub errors: u32,
+    /// Error rate as routing sees it (0 below the minimum sample).
+    pub error_rate: f64,
+    /// Currently banned.
+    pub banned: bool,
+}
+
+/// Something the monitor saw that an observer may act on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MonitorEvent<'a> {
+    /// The pair was banned: its error rate crossed the channel's maximum
+    /// (`error_rate` > 0), or an upstream refused the channel (`error_rate` 0).
+    Banned {
+        /// Channel id.
+        channel: i64,
+        /// Model.
+        model: &'a str,
+        /// Error rate at the ban.
+        error_rate: f64,
+    },
+    /// A failed attempt left the pair with this (non-zero) error rate.
+    ErrorRate {
+        /// Channel id.
+        channel: i64,
+        /// Model.
+        model: &'a str,
+        /// Error rate over the window.
+        error_rate: f64,
+    },
+}
+
+/// Hears monitor events; called synchronously, so it must not block.
+pub trait MonitorObserver: Send + Sync + std::fmt::Debug {
+    /// One event.
+    fn observe(&self, event: MonitorEvent<'_>);
+}
+
 /// Error rates and bans for every (channel, model) pair seen.
 #[derive(Debug)]
 pub struct Monitor {
     started: Instant,
     ban: Duration,
     pairs: Mutex<HashMap<i64, HashMap<String, Window>>>,
+    observer: OnceLock<Arc<dyn MonitorObserver>>,
 }
 
 impl Monitor {
@@ -92,6 +144,18 @@ impl Monitor {
             started: Instant::now(),
             ban,
             pairs: Mutex::new(HashMap::new()),
+            observer: OnceLock::new(),
+        }
+    }
+
+    /// Install the observer (once; later calls are ignored).
+    pub fn set_observer(&self, observer: Arc<dyn MonitorObserver>) {
+        let _ = self.observer.set(observer);
+    }
+
+    fn emit(&self, event: MonitorEvent<'_>) {
+        if let Some(observer) = self.observer.get() {
+            observer.observe(event);
         }
     }
 
@@ -112,7 +176,21 @@ impl Monitor {
         is_error: bool,
         max_error_rate: f64,
     ) -> Recorded {
-        self.record_at(Instant::now(), channel, model, is_error, max_error_rate)
+        let recorded = self.record_at(Instant::now(), channel, model, is_error, max_error_rate);
+        if recorded.newly_banned {
+            self.emit(MonitorEvent::Banned {
+                channel,
+                model,
+                error_rate: recorded.error_rate,
+            });
+        } else if is_error && recorded.error_rate > 0.0 {
+            self.emit(MonitorEvent::ErrorRate {
+                channel,
+                model,
+                error_rate: recorded.error_rate,
+            });
+        }
+        recorded
     }
 
     fn record_at(
@@ -166,6 +244,11 @@ impl Monitor {
                 .or_default()
                 .banned_until = Some(until);
         }
+        self.emit(MonitorEvent::Banned {
+            channel,
+            model,
+            error_rate: 0.0,
+        });
     }
 
     /// Health of `model` on each of `channels`, in order.
@@ -192,6 +275,43 @@ impl Monitor {
             .collect()
     }
 
+    /// Window totals, rate and ban state of every pair seen (for the monitor API).
+    pub fn stats(&self) -> Vec<PairStats> {
+        let now = Instant::now();
+        let epoch = self.epoch(now);
+        let Ok(pairs) = self.pairs.lock() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (channel, models) in pairs.iter() {
+            for (model, w) in models {
+                let (requests, errors) = w.totals(epoch);
+                let banned = w.banned_until.is_some_and(|t| t > now);
+                if requests == 0 && !banned {
+                    continue;
+                }
+                out.push(PairStats {
+                    channel: *channel,
+                    model: model.clone(),
+                    requests,
+                    errors,
+                    error_rate: w.rate(epoch),
+                    banned,
+                });
+            }
+        }
+        out
+    }
+
+    /// Forget one pair's statistics and ban.
+    pub fn clear_pair(&self, channel: i64, model: &str) {
+        if let Ok(mut pairs) = self.pairs.lock()
+            && let Some(models) = pairs.get_mut(&channel)
+        {
+            models.remove(model);
+        }
+    }
+
     /// Forget a channel's statistics and bans (after it is edited or deleted).
     pub fn clear_channel(&self, channel: i64) {
         if let Ok(mut pairs) = self.pairs.lock() {
@@ -204,6 +324,42 @@ impl Monitor {
         if let Ok(mut pairs) = self.pairs.lock() {
             pairs.clear();
         }
+    }
+
+    /// Every (channel, model) pair banned right now.
+    pub fn banned_pairs(&self) -> Vec<(i64, String)> {
+        let now = Instant::now();
+        let Ok(pairs) = self.pairs.lock() else {
+            return Vec::new();
+        };
+        pairs
+            .iter()
+            .flat_map(|(channel, models)| {
+                models
+                    .iter()
+                    .filter(|(_, w)| w.banned_until.is_some_and(|t| t > now))
+                    .map(|(model, _)| (*channel, model.clone()))
+            })
+            .collect()
+    }
+
+    /// Lift a pair's ban and forget its error window (it passed a test).
+    /// Returns whether it was banned.
+    pub fn unban(&self, channel: i64, model: &str) -> bool {
+        let now = Instant::now();
+        let Ok(mut pairs) = self.pairs.lock() else {
+            return false;
+        };
+        let Some(models) = pairs.get_mut(&channel) else {
+            return false;
+        };
+        let was = models
+            .remove(model)
+            .is_some_and(|w| w.banned_until.is_some_and(|t| t > now));
+        if models.is_empty() {
+            pairs.remove(&channel);
+        }
+        was
     }
 }
 
@@ -247,6 +403,31 @@ mod tests {
         assert_eq!(m.health_at(now, "m", &[1])[0].error_rate, 1.0);
         let later = now + Duration::from_secs(130);
         assert_eq!(m.health_at(later, "m", &[1])[0].error_rate, 0.0);
+    }
+
+    #[derive(Debug, Default)]
+    struct Seen(Mutex<Vec<String>>);
+
+    impl MonitorObserver for Seen {
+        fn observe(&self, event: MonitorEvent<'_>) {
+            self.0.lock().unwrap().push(format!("{event:?}"));
+        }
+    }
+
+    #[test]
+    fn observer_hears_bans_and_rates_and_unban_lifts() {
+        let m = Monitor::new(Duration::from_secs(60));
+        let seen = Arc::new(Seen::default());
+        m.set_observer(seen.clone());
+        for _ in 0..10 {
+            m.record(1, "m", true, 0.5);
+        }
+        let events = seen.0.lock().unwrap().clone();
+        assert_eq!(events.iter().filter(|e| e.starts_with("Banned")).count(), 1);
+        assert_eq!(m.banned_pairs(), vec![(1, "m".to_owned())]);
+        assert!(m.unban(1, "m"));
+        assert!(m.banned_pairs().is_empty());
+        assert!(!m.unban(1, "m"));
     }
 
     #[test]

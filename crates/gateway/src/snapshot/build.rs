@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{ChannelEntry, GroupEntry, Snapshot, TokenEntry};
+use crate::billing::{Price, parse_price};
 use crate::config::options::Options;
 use crate::model::channel::Channel;
 use crate::model::group::{DEFAULT_SET, Group};
@@ -25,6 +26,8 @@ pub struct SnapshotData {
     pub model_configs: Vec<ModelConfig>,
     /// Group overrides.
     pub group_model_configs: Vec<GroupModelConfig>,
+    /// Blocked client IPs.
+    pub ip_blocks: Vec<crate::store::ip_blocks::IpBlock>,
 }
 
 /// Build a snapshot. Channels of unknown types are skipped (they cannot be
@@ -80,9 +83,21 @@ pub fn build(data: SnapshotData, options: Options, disable_model_config: bool) -
             (group.id.clone(), Arc::new(GroupEntry { group, sets }))
         })
         .collect();
+    let prices = model_configs
+        .iter()
+        .filter_map(|(model, c)| priced(model, &c.price).map(|p| (model.clone(), p)))
+        .collect();
+    let mut group_prices: HashMap<String, HashMap<String, Option<Arc<Price>>>> = HashMap::new();
     let mut group_model_configs: HashMap<String, HashMap<String, Arc<GroupModelConfig>>> =
         HashMap::new();
     for c in data.group_model_configs {
+        if c.override_price {
+            let price = priced(&c.model, &c.price);
+            group_prices
+                .entry(c.group_id.clone())
+                .or_default()
+                .insert(c.model.clone(), price);
+        }
         group_model_configs
             .entry(c.group_id.clone())
             .or_default()
@@ -98,10 +113,33 @@ pub fn build(data: SnapshotData, options: Options, disable_model_config: bool) -
         group_model_configs,
         tokens,
         groups,
+        prices,
+        group_prices,
+        blocked_ips: data
+            .ip_blocks
+            .into_iter()
+            .filter_map(|b| b.ip.parse().ok().map(|ip| (ip, b.until_ms)))
+            .collect(),
     }
 }
 
-fn channel_entry(
+/// A model's parsed price; `None` when it is free. A stored price that no
+/// longer parses (written by another version) is treated as free, loudly.
+fn priced(model: &str, object: &serde_json::Map<String, serde_json::Value>) -> Option<Arc<Price>> {
+    if object.is_empty() {
+        return None;
+    }
+    match parse_price(object) {
+        Ok(price) if price.is_free() => None,
+        Ok(price) => Some(Arc::new(price)),
+        Err(e) => {
+            tracing::error!(model, error = %e.0, "stored price is invalid; the model is billed as free");
+            None
+        }
+    }
+}
+
+pub(crate) fn channel_entry(
     channel: Channel,
     options: &Options,
     model_configs: &HashMap<String, Arc<ModelConfig>>,

@@ -54,6 +54,7 @@ impl SnapshotHandle {
             tokens: self.store.all_tokens().await?,
             model_configs: self.store.all_model_configs().await?,
             group_model_configs: self.store.all_group_model_configs().await?,
+            ip_blocks: self.store.active_ip_blocks(crate::store::now_ms()).await?,
         };
         let stored_options = self.store.all_options().await?;
         let (options, warnings) = Options::resolve(&stored_options, &self.option_overrides);

@@ -16,6 +16,7 @@ use ipnet::IpNet;
 
 pub use handle::SnapshotHandle;
 
+use crate::billing::Price;
 use crate::config::options::Options;
 use crate::model::channel::Channel;
 use crate::model::group::Group;
@@ -96,6 +97,13 @@ pub struct Snapshot {
     pub tokens: HashMap<[u8; 32], Arc<TokenEntry>>,
     /// Groups by id.
     pub groups: HashMap<String, Arc<GroupEntry>>,
+    /// Parsed non-free prices by model.
+    pub prices: HashMap<String, Arc<Price>>,
+    /// Group price overrides (`override_price`) by group, then model
+    /// (`None`: the override makes the model free).
+    pub group_prices: HashMap<String, HashMap<String, Option<Arc<Price>>>>,
+    /// Blocked client IPs → blocked until (ms).
+    pub blocked_ips: HashMap<std::net::IpAddr, i64>,
 }
 
 impl Snapshot {
@@ -138,6 +146,15 @@ impl Snapshot {
             Some(c) => Some(c.clone()),
             None if self.disable_model_config => Some(Arc::new(ModelConfig::empty(model, 0))),
             None => None,
+        }
+    }
+
+    /// The price `group` pays for `model`: the group's override when it has
+    /// one, otherwise the model's; `None` when free.
+    pub fn price(&self, group: &str, model: &str) -> Option<Arc<Price>> {
+        match self.group_prices.get(group).and_then(|m| m.get(model)) {
+            Some(price) => price.clone(),
+            None => self.prices.get(model).cloned(),
         }
     }
 

@@ -7,6 +7,7 @@ use super::row::{flag, flag_value, json, to_json};
 use super::sql::{Page, Sql, contains_pattern, order_clause};
 use super::{Store, StoreError};
 use crate::model::channel::Channel;
+use crate::secrets::Secrets;
 
 const COLUMNS: &str = "id, type, name, key, base_url, proxy_url, models, model_mapping, priority, \
     status, sets, configs, balance, balance_updated_at, balance_threshold, \
@@ -44,12 +45,13 @@ pub struct ChannelFilter {
     pub order: Option<String>,
 }
 
-fn from_row(row: &AnyRow) -> Result<Channel, StoreError> {
+fn from_row(secrets: &Secrets, row: &AnyRow) -> Result<Channel, StoreError> {
+    let key: String = row.try_get("key")?;
     Ok(Channel {
         id: row.try_get("id")?,
         channel_type: row.try_get("type")?,
         name: row.try_get("name")?,
-        key: row.try_get("key")?,
+        key: secrets.open(&key)?,
         base_url: row.try_get("base_url")?,
         proxy_url: row.try_get("proxy_url")?,
         models: json(row, "models")?,
@@ -117,12 +119,12 @@ fn push_filters(sql: &mut Sql, filter: &ChannelFilter) -> Result<(), StoreError>
     Ok(())
 }
 
-fn bind_channel(sql: &mut Sql, c: &Channel) -> Result<(), StoreError> {
+fn bind_channel(sql: &mut Sql, secrets: &Secrets, c: &Channel) -> Result<(), StoreError> {
     sql.bind(c.channel_type)?
         .push(", ")
         .bind(c.name.clone())?
         .push(", ")
-        .bind(c.key.clone())?
+        .bind(secrets.seal(&c.key)?)?
         .push(", ")
         .bind(c.base_url.clone())?
         .push(", ")
@@ -162,7 +164,7 @@ impl Store {
         )))
         .fetch_all(self.main())
         .await?;
-        rows.iter().map(from_row).collect()
+        rows.iter().map(|r| from_row(&self.secrets, r)).collect()
     }
 
     /// One page of channels matching `filter`, with the total count.
@@ -188,7 +190,12 @@ impl Store {
         page.push_limit(&mut sql)?;
         let (text, args) = sql.into_parts();
         let rows = sqlx::query_with(text, args).fetch_all(self.main()).await?;
-        Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
+        Ok((
+            rows.iter()
+                .map(|r| from_row(&self.secrets, r))
+                .collect::<Result<_, _>>()?,
+            total,
+        ))
     }
 
     /// One channel.
@@ -200,7 +207,7 @@ impl Store {
         .fetch_optional(self.main())
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("channel {id}")))?;
-        from_row(&row)
+        from_row(&self.secrets, &row)
     }
 
     /// Insert channels in one transaction; returns their ids in order.
@@ -214,7 +221,7 @@ impl Store {
                  skip_tls_verify, enabled_no_permission_ban, warn_error_rate, max_error_rate, \
                  created_at, updated_at) VALUES (",
             );
-            bind_channel(&mut sql, c)?;
+            bind_channel(&mut sql, &self.secrets, c)?;
             sql.push(", ")
                 .bind(c.created_at)?
                 .push(", ")
@@ -237,7 +244,7 @@ impl Store {
              priority, status, sets, configs, balance_threshold, enabled_auto_balance_check, \
              skip_tls_verify, enabled_no_permission_ban, warn_error_rate, max_error_rate, updated_at) = (",
         );
-        bind_channel(&mut sql, c)?;
+        bind_channel(&mut sql, &self.secrets, c)?;
         sql.push(", ")
             .bind(c.updated_at)?
             .push(") WHERE id = ")

@@ -9,7 +9,7 @@ use super::{Store, StoreError};
 use crate::model::group::Group;
 
 const COLUMNS: &str = "id, status, rpm_ratio, tpm_ratio, available_sets, balance_alert_enabled, \
-    balance_alert_threshold, used_amount, request_count, accessed_at, created_at, updated_at";
+    balance_alert_threshold, max_concurrency, budget, used_amount, request_count, accessed_at, created_at, updated_at";
 
 const ORDERABLE: &[&str] = &[
     "id",
@@ -29,6 +29,8 @@ fn from_row(row: &AnyRow) -> Result<Group, StoreError> {
         available_sets: json(row, "available_sets")?,
         balance_alert_enabled: flag(row, "balance_alert_enabled")?,
         balance_alert_threshold: row.try_get("balance_alert_threshold")?,
+        max_concurrency: row.try_get("max_concurrency")?,
+        budget: row.try_get("budget")?,
         used_amount: row.try_get("used_amount")?,
         request_count: row.try_get("request_count")?,
         accessed_at: row.try_get("accessed_at")?,
@@ -103,7 +105,8 @@ impl Store {
     pub async fn insert_group(&self, g: &Group) -> Result<(), StoreError> {
         let result = sqlx::query(
             r#"INSERT INTO "groups" (id, status, rpm_ratio, tpm_ratio, available_sets, balance_alert_enabled,
-               balance_alert_threshold, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"#,
+               balance_alert_threshold, max_concurrency, budget, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
         )
         .bind(g.id.clone())
         .bind(g.status)
@@ -112,6 +115,8 @@ impl Store {
         .bind(to_json(&g.available_sets))
         .bind(flag_value(g.balance_alert_enabled))
         .bind(g.balance_alert_threshold)
+        .bind(g.max_concurrency)
+        .bind(g.budget)
         .bind(g.created_at)
         .bind(g.updated_at)
         .execute(self.main())
@@ -154,7 +159,8 @@ impl Store {
     pub async fn update_group(&self, g: &Group) -> Result<(), StoreError> {
         let done = sqlx::query(
             r#"UPDATE "groups" SET status = $1, rpm_ratio = $2, tpm_ratio = $3, available_sets = $4,
-               balance_alert_enabled = $5, balance_alert_threshold = $6, updated_at = $7 WHERE id = $8"#,
+               balance_alert_enabled = $5, balance_alert_threshold = $6, max_concurrency = $7, budget = $8,
+               updated_at = $9 WHERE id = $10"#,
         )
         .bind(g.status)
         .bind(g.rpm_ratio)
@@ -162,6 +168,8 @@ impl Store {
         .bind(to_json(&g.available_sets))
         .bind(flag_value(g.balance_alert_enabled))
         .bind(g.balance_alert_threshold)
+        .bind(g.max_concurrency)
+        .bind(g.budget)
         .bind(g.updated_at)
         .bind(g.id.clone())
         .execute(self.main())

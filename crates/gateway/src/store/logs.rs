@@ -7,18 +7,20 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use switchyard_protocol::Usage;
 
-use super::row::{flag, flag_value};
+use super::row::{flag, flag_value, to_json};
 use super::sql::{Page, Sql, contains_pattern};
 use super::{DbKind, Store, StoreError};
+use crate::billing::Charge;
 use crate::logs::record::{LogDetail, LogEntry, LogRecord, RetryRecord};
+use crate::stats::summary::SummaryBatch;
 
 const COLUMNS: &str = "request_id, request_at, retry_at, created_at, ttfb_milliseconds, group_id, \
     token_id, token_name, model, actual_model, channel_id, mode, endpoint, code, content, ip, \
     retry_times, end_user, metadata, upstream_id, stream, input_tokens, image_input_tokens, \
     audio_input_tokens, video_input_tokens, output_tokens, image_output_tokens, \
     audio_output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens, \
-    web_search_count, usage_estimated, used_amount";
-const COLUMN_COUNT: usize = 35;
+    web_search_count, usage_estimated, used_amount, price, amount";
+const COLUMN_COUNT: usize = 37;
 
 /// Rows per multi-row INSERT (7,000 parameters: below both engines' limits).
 pub const INSERT_CHUNK: usize = 200;
@@ -115,15 +117,34 @@ fn from_row(row: &AnyRow) -> Result<LogRecord, StoreError> {
         usage: usage_from_row(row)?,
         usage_estimated: flag(row, "usage_estimated")?,
         used_amount: row.try_get("used_amount")?,
+        charge: charge_from_row(row)?,
     })
 }
 
-fn bind_record(sql: &mut Sql, r: &LogRecord) -> Result<(), StoreError> {
-    let metadata = if r.metadata.is_null() {
+/// The `price` and `amount` columns (JSON text, empty for a free model).
+fn charge_from_row(row: &AnyRow) -> Result<Option<Charge>, StoreError> {
+    let price: String = row.try_get("price")?;
+    let amount: String = row.try_get("amount")?;
+    if price.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Charge {
+        price: serde_json::from_str(&price).unwrap_or_default(),
+        amount: serde_json::from_str(&amount).unwrap_or_default(),
+    }))
+}
+
+/// The text stored for a JSON column: empty for null.
+fn json_text(value: &serde_json::Value) -> String {
+    if value.is_null() {
         String::new()
     } else {
-        r.metadata.to_string()
-    };
+        value.to_string()
+    }
+}
+
+fn bind_record(sql: &mut Sql, r: &LogRecord) -> Result<(), StoreError> {
+    let metadata = json_text(&r.metadata);
     let u = &r.usage;
     sql.push("(")
         .bind(r.request_id.clone())?
@@ -195,17 +216,40 @@ fn bind_record(sql: &mut Sql, r: &LogRecord) -> Result<(), StoreError> {
         .bind(flag_value(r.usage_estimated))?
         .push(",")
         .bind(r.used_amount)?
+        .push(",")
+        .bind(
+            r.charge
+                .as_ref()
+                .map(|c| to_json(&c.price))
+                .unwrap_or_default(),
+        )?
+        .push(",")
+        .bind(
+            r.charge
+                .as_ref()
+                .map(|c| to_json(&c.amount))
+                .unwrap_or_default(),
+        )?
         .push(")");
     Ok(())
 }
 
 fn push_filters(sql: &mut Sql, f: &LogFilter) -> Result<(), StoreError> {
+    push_filters_on(sql, f, "")
+}
+
+/// The filters with columns qualified by the `l` alias (for joins).
+fn push_filters_qualified(sql: &mut Sql, f: &LogFilter) -> Result<(), StoreError> {
+    push_filters_on(sql, f, "l.")
+}
+
+fn push_filters_on(sql: &mut Sql, f: &LogFilter, p: &str) -> Result<(), StoreError> {
     sql.push(" WHERE 1 = 1");
     if let Some(v) = f.start_ms {
-        sql.push(" AND created_at >= ").bind(v)?;
+        sql.push(&format!(" AND {p}created_at >= ")).bind(v)?;
     }
     if let Some(v) = f.end_ms {
-        sql.push(" AND created_at <= ").bind(v)?;
+        sql.push(&format!(" AND {p}created_at <= ")).bind(v)?;
     }
     for (col, value) in [
         ("model", &f.model),
@@ -217,29 +261,29 @@ fn push_filters(sql: &mut Sql, f: &LogFilter) -> Result<(), StoreError> {
         ("end_user", &f.user),
     ] {
         if let Some(v) = value {
-            sql.push(&format!(" AND {col} = ")).bind(v.clone())?;
+            sql.push(&format!(" AND {p}{col} = ")).bind(v.clone())?;
         }
     }
     if let Some(v) = f.channel_id {
-        sql.push(" AND channel_id = ").bind(v)?;
+        sql.push(&format!(" AND {p}channel_id = ")).bind(v)?;
     }
     if let Some(v) = f.token_id {
-        sql.push(" AND token_id = ").bind(v)?;
+        sql.push(&format!(" AND {p}token_id = ")).bind(v)?;
     }
     if let Some(v) = f.code {
-        sql.push(" AND code = ").bind(v)?;
+        sql.push(&format!(" AND {p}code = ")).bind(v)?;
     }
     match f.code_type {
         CodeType::All => {}
         CodeType::Success => {
-            sql.push(" AND code = 200");
+            sql.push(&format!(" AND {p}code = 200"));
         }
         CodeType::Error => {
-            sql.push(" AND code <> 200");
+            sql.push(&format!(" AND {p}code <> 200"));
         }
     }
     if let Some(k) = f.keyword.as_deref().filter(|k| !k.is_empty()) {
-        let p = contains_pattern(k);
+        let pattern = contains_pattern(k);
         sql.push(" AND (");
         for (i, col) in [
             "request_id",
@@ -256,8 +300,8 @@ fn push_filters(sql: &mut Sql, f: &LogFilter) -> Result<(), StoreError> {
             if i > 0 {
                 sql.push(" OR ");
             }
-            sql.push(&format!("LOWER({col}) LIKE "))
-                .bind(p.clone())?
+            sql.push(&format!("LOWER({p}{col}) LIKE "))
+                .bind(pattern.clone())?
                 .push(" ESCAPE '\\'");
         }
         sql.push(")");
@@ -335,7 +379,8 @@ impl UsageCounters {
 const LAST_ACCESS: &str = "CASE WHEN accessed_at < $3 THEN $3 ELSE accessed_at END";
 
 impl Store {
-    /// Insert a batch of entries (logs with their details, retry logs) in one transaction.
+    /// Insert a batch of entries (logs with their details, retry logs) and add
+    /// their summaries, in one transaction.
     pub async fn insert_log_batch(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
         let mut tx = self.logs().begin().await?;
         let requests: Vec<(&LogRecord, Option<&LogDetail>)> = entries
@@ -345,7 +390,20 @@ impl Store {
                 LogEntry::Retry(_) | LogEntry::CountOnly(_) => None,
             })
             .collect();
-        for chunk in requests.chunks(INSERT_CHUNK) {
+        // A client-chosen request id may repeat; rows whose id repeats within
+        // the batch are inserted one by one so each detail finds its own row.
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (record, _) in &requests {
+            *seen.entry(record.request_id.as_str()).or_default() += 1;
+        }
+        let (unique, repeated): (Vec<_>, Vec<_>) = requests
+            .into_iter()
+            .partition(|(r, _)| seen.get(r.request_id.as_str()) == Some(&1));
+        let chunks = unique
+            .chunks(INSERT_CHUNK)
+            .chain(repeated.chunks(1))
+            .collect::<Vec<_>>();
+        for chunk in chunks {
             let head = format!("INSERT INTO logs ({COLUMNS}) VALUES ");
             // SQLite resolves `$N` names by a linear scan per parameter;
             // anonymous `?` keeps a 7,000-parameter statement linear.
@@ -359,10 +417,26 @@ impl Store {
                 }
                 bind_record(&mut sql, record)?;
             }
+            // Row ids are only needed to attach details. Without any, skip
+            // `RETURNING`: each returned row is a separate hand-off from the
+            // SQLite thread to the runtime, which stalled requests behind it.
+            // Neither statement is cached: one per batch size, each with
+            // thousands of parameters, filled the per-connection statement
+            // caches with megabytes of compiled SQL (RSS after saturation).
+            if chunk.iter().all(|(_, detail)| detail.is_none()) {
+                let (text, args) = sql.into_parts();
+                sqlx::query_with(text, args)
+                    .persistent(false)
+                    .execute(&mut *tx)
+                    .await?;
+                continue;
+            }
             sql.push(" RETURNING id, request_id");
             let (text, args) = sql.into_parts();
-            let rows: Vec<(i64, String)> =
-                sqlx::query_as_with(text, args).fetch_all(&mut *tx).await?;
+            let rows: Vec<(i64, String)> = sqlx::query_as_with(text, args)
+                .persistent(false)
+                .fetch_all(&mut *tx)
+                .await?;
             let ids: HashMap<String, i64> = rows.into_iter().map(|(id, rid)| (rid, id)).collect();
             for (record, detail) in chunk {
                 let (Some(detail), Some(log_id)) = (detail, ids.get(&record.request_id)) else {
@@ -382,11 +456,15 @@ impl Store {
                 .await?;
             }
         }
+        let mut summaries = SummaryBatch::default();
         for entry in entries {
             if let LogEntry::Retry(r) = entry {
                 insert_retry(&mut tx, r).await?;
             }
+            summaries.add(entry);
         }
+        // Same transaction as the rows: a retried batch is never counted twice.
+        self.upsert_summaries(&mut tx, &summaries).await?;
         debug_assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
         tx.commit().await?;
         Ok(())
@@ -445,6 +523,61 @@ impl Store {
         let (text, args) = sql.into_parts();
         let rows = sqlx::query_with(text, args).fetch_all(self.logs()).await?;
         Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
+    }
+
+    /// One page of an export: rows matching `f` after the keyset position
+    /// `after` = (created_at, id) in the filter's order, with their bodies
+    /// when `with_detail` (empty strings when none were stored).
+    pub async fn export_logs_page(
+        &self,
+        f: &LogFilter,
+        after: Option<(i64, i64)>,
+        limit: i64,
+        with_detail: bool,
+    ) -> Result<Vec<(LogRecord, LogDetail)>, StoreError> {
+        let columns = COLUMNS
+            .split(',')
+            .map(|c| format!("l.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let detail = if with_detail {
+            ", COALESCE(d.request_body, '') AS request_body, COALESCE(d.response_body, '') AS response_body \
+             FROM logs l LEFT JOIN request_details d ON d.log_id = l.id"
+        } else {
+            ", '' AS request_body, '' AS response_body FROM logs l"
+        };
+        let mut sql = Sql::new(&format!("SELECT l.id, {columns}{detail}"));
+        push_filters_qualified(&mut sql, f)?;
+        let (cmp, dir) = if f.ascending {
+            (">", "ASC")
+        } else {
+            ("<", "DESC")
+        };
+        if let Some((created, id)) = after {
+            sql.push(&format!(" AND (l.created_at {cmp} "))
+                .bind(created)?
+                .push(" OR (l.created_at = ")
+                .bind(created)?
+                .push(&format!(" AND l.id {cmp} "))
+                .bind(id)?
+                .push("))");
+        }
+        sql.push(&format!(" ORDER BY l.created_at {dir}, l.id {dir} LIMIT "))
+            .bind(limit)?;
+        let (text, args) = sql.into_parts();
+        let rows = sqlx::query_with(text, args).fetch_all(self.logs()).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    from_row(row)?,
+                    LogDetail {
+                        request_body: row.try_get("request_body")?,
+                        response_body: row.try_get("response_body")?,
+                        ..LogDetail::default()
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// The stored bodies of a log row; `group` restricts to that group's logs.

@@ -8,14 +8,18 @@
 //! snapshot and writes logs through the batched sink.
 
 pub mod admin_extra;
+pub mod channel_tests;
 pub mod channels;
 pub mod groups;
+pub mod ip_blocks;
 pub mod logs;
 pub mod model_configs;
 pub mod options;
 pub mod responses;
 pub mod row;
+mod sealing;
 pub mod sql;
+pub mod summaries;
 pub mod tokens;
 
 use std::time::Duration;
@@ -45,6 +49,9 @@ pub enum StoreError {
     /// The write would exceed a configured limit.
     #[error("{0}")]
     LimitReached(String),
+    /// A sealed key could not be sealed or opened.
+    #[error("{0}")]
+    Secret(#[from] crate::secrets::SecretError),
     /// A stored value could not be decoded.
     #[error("stored value of `{column}` is corrupt: {reason}")]
     Corrupt {
@@ -86,6 +93,7 @@ pub struct Store {
     main_kind: DbKind,
     logs_kind: DbKind,
     separate_logs: bool,
+    secrets: std::sync::Arc<crate::secrets::Secrets>,
 }
 
 impl Store {
@@ -106,7 +114,19 @@ impl Store {
             main_kind,
             logs_kind,
             separate_logs,
+            secrets: std::sync::Arc::new(crate::secrets::Secrets::new(None)),
         })
+    }
+
+    /// Seal token and channel keys with `secrets` from now on.
+    pub fn with_secrets(mut self, secrets: crate::secrets::Secrets) -> Self {
+        self.secrets = std::sync::Arc::new(secrets);
+        self
+    }
+
+    /// The sealer of keys at rest.
+    pub fn secrets(&self) -> &crate::secrets::Secrets {
+        &self.secrets
     }
 
     /// Apply pending migrations to both databases.

@@ -7,9 +7,10 @@ use super::row::{json, to_json};
 use super::sql::{Page, Sql, contains_pattern, order_clause};
 use super::{Store, StoreError};
 use crate::model::token::{Token, key_hash_hex};
+use crate::secrets::Secrets;
 
 const COLUMNS: &str = "id, key, name, group_id, status, subnets, models, quota, period_quota, \
-    period_type, period_last_update_time, period_last_update_amount, used_amount, request_count, \
+    period_type, rpm, tpm, period_last_update_time, period_last_update_amount, used_amount, request_count, \
     accessed_at, created_at, updated_at";
 
 const ORDERABLE: &[&str] = &[
@@ -37,10 +38,11 @@ pub struct TokenFilter {
     pub order: Option<String>,
 }
 
-fn from_row(row: &AnyRow) -> Result<Token, StoreError> {
+fn from_row(secrets: &Secrets, row: &AnyRow) -> Result<Token, StoreError> {
+    let key: String = row.try_get("key")?;
     Ok(Token {
         id: row.try_get("id")?,
-        key: row.try_get("key")?,
+        key: secrets.open(&key)?,
         name: row.try_get("name")?,
         group_id: row.try_get("group_id")?,
         subnets: json(row, "subnets")?,
@@ -49,6 +51,8 @@ fn from_row(row: &AnyRow) -> Result<Token, StoreError> {
         quota: row.try_get("quota")?,
         period_quota: row.try_get("period_quota")?,
         period_type: row.try_get("period_type")?,
+        rpm: row.try_get("rpm")?,
+        tpm: row.try_get("tpm")?,
         period_last_update_time: row.try_get("period_last_update_time")?,
         period_last_update_amount: row.try_get("period_last_update_amount")?,
         used_amount: row.try_get("used_amount")?,
@@ -101,7 +105,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM tokens")))
             .fetch_all(self.main())
             .await?;
-        rows.iter().map(from_row).collect()
+        rows.iter().map(|r| from_row(&self.secrets, r)).collect()
     }
 
     /// A page of tokens, with the total.
@@ -126,7 +130,12 @@ impl Store {
         page.push_limit(&mut sql)?;
         let (text, args) = sql.into_parts();
         let rows = sqlx::query_with(text, args).fetch_all(self.main()).await?;
-        Ok((rows.iter().map(from_row).collect::<Result<_, _>>()?, total))
+        Ok((
+            rows.iter()
+                .map(|r| from_row(&self.secrets, r))
+                .collect::<Result<_, _>>()?,
+            total,
+        ))
     }
 
     /// One token, optionally required to belong to `group`.
@@ -138,7 +147,7 @@ impl Store {
         .fetch_optional(self.main())
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
-        let token = from_row(&row)?;
+        let token = from_row(&self.secrets, &row)?;
         if group.is_some_and(|g| g != token.group_id) {
             return Err(StoreError::NotFound(format!("token {id}")));
         }
@@ -179,11 +188,12 @@ impl Store {
         }
         let id = sqlx::query_scalar(
             "INSERT INTO tokens (key_hash, key, name, group_id, status, subnets, models, quota, period_quota, \
-             period_type, period_last_update_time, period_last_update_amount, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             period_type, period_last_update_time, period_last_update_amount, created_at, updated_at, \
+             rpm, tpm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             RETURNING id",
         )
         .bind(key_hash_hex(&t.key))
-        .bind(t.key.clone())
+        .bind(self.secrets.seal(&t.key)?)
         .bind(t.name.clone())
         .bind(t.group_id.clone())
         .bind(t.status)
@@ -196,6 +206,8 @@ impl Store {
         .bind(t.period_last_update_amount)
         .bind(t.created_at)
         .bind(t.updated_at)
+        .bind(t.rpm)
+        .bind(t.tpm)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| name_conflict(e, t))?;
@@ -207,7 +219,7 @@ impl Store {
     pub async fn update_token(&self, t: &Token) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE tokens SET name = $1, status = $2, subnets = $3, models = $4, quota = $5, \
-             period_quota = $6, period_type = $7, updated_at = $8 WHERE id = $9",
+             period_quota = $6, period_type = $7, updated_at = $8, rpm = $9, tpm = $10 WHERE id = $11",
         )
         .bind(t.name.clone())
         .bind(t.status)
@@ -217,6 +229,8 @@ impl Store {
         .bind(t.period_quota)
         .bind(t.period_type.clone())
         .bind(t.updated_at)
+        .bind(t.rpm)
+        .bind(t.tpm)
         .bind(t.id)
         .execute(self.main())
         .await

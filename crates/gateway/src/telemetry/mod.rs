@@ -1,5 +1,14 @@
-//! Prometheus metrics: counters and histograms recorded on the request path
-//! with bounded labels (relay mode, status class), rendered at `/metrics`.
+//! Prometheus metrics, rendered at `/metrics`, with bounded labels only
+//! (relay mode, status class, configured model, channel id, limit kind;
+//! never a request id, group or token).
+//!
+//! Two sources: the relay records response time, upstream time and gateway
+//! overhead when the response headers go out ([`record_request`]); the log
+//! writer records every finished request (count, duration, TTFB, tokens,
+//! amount) and its own queue and write latency, off the request path
+//! ([`record_finished`], [`record_log_write`]). Upstream errors are counted
+//! per failed attempt ([`record_upstream_error`]) and limiter refusals by
+//! the limits module ([`record_limiter_rejection`]).
 //!
 //! The gateway-overhead histogram is the gateway's own view of its cost:
 //! time to the response headers minus the time spent waiting for upstreams
@@ -12,6 +21,7 @@ use std::time::Duration;
 use http::HeaderValue;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::logs::record::LogRecord;
 use crate::relay::mode::Mode;
 
 /// Requests answered, by mode and status class.
@@ -24,6 +34,28 @@ pub const UPSTREAM_TIME: &str = "switchyard_upstream_time_seconds";
 pub const OVERHEAD: &str = "switchyard_gateway_overhead_seconds";
 /// Entries waiting in the log queue.
 pub const LOG_QUEUE: &str = "switchyard_log_queue_depth";
+/// Finished requests by model, channel and status class.
+pub const MODEL_REQUESTS: &str = "switchyard_model_requests_total";
+/// Arrival to completion (the whole stream) by model, channel and status class.
+pub const REQUEST_DURATION: &str = "switchyard_request_duration_seconds";
+/// Arrival to the first byte sent to the client, by model and channel.
+pub const TTFB: &str = "switchyard_ttfb_seconds";
+/// Tokens by model, channel and kind (input, output, cached, reasoning).
+pub const TOKENS: &str = "switchyard_tokens_total";
+/// Amount charged by model and channel (a monotonic gauge: amounts are fractional).
+pub const AMOUNT: &str = "switchyard_used_amount";
+/// Failed upstream attempts by channel and status class (`transport` for no answer).
+pub const UPSTREAM_ERRORS: &str = "switchyard_upstream_errors_total";
+/// Requests refused by the limiter, by `kind` (rpm, tpm, concurrency, quota).
+pub const LIMITER_REJECTIONS: &str = "switchyard_limiter_rejections_total";
+/// Time to write one log batch (rows, details, summaries) to the database.
+pub const LOG_WRITE_TIME: &str = "switchyard_log_write_seconds";
+/// Log entries written.
+pub const LOG_ENTRIES: &str = "switchyard_log_entries_written_total";
+/// Failed log batch writes (each is retried).
+pub const LOG_WRITE_ERRORS: &str = "switchyard_log_write_errors_total";
+/// The kinds of limiter refusal.
+pub const LIMITER_KINDS: [&str; 4] = ["rpm", "tpm", "concurrency", "quota"];
 
 const OVERHEAD_BUCKETS: &[f64] = &[
     0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -45,6 +77,13 @@ pub fn install() -> PrometheusHandle {
                 })
                 .and_then(|b| {
                     b.set_buckets_for_metric(Matcher::Full(UPSTREAM_TIME.into()), TIME_BUCKETS)
+                })
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full(REQUEST_DURATION.into()), TIME_BUCKETS)
+                })
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(TTFB.into()), TIME_BUCKETS))
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full(LOG_WRITE_TIME.into()), TIME_BUCKETS)
                 });
             let recorder = match builder {
                 Ok(b) => b.build_recorder(),
@@ -56,6 +95,12 @@ pub fn install() -> PrometheusHandle {
             }
             metrics::gauge!("switchyard_build_info", "version" => env!("CARGO_PKG_VERSION"))
                 .set(1.0);
+            describe();
+            // Rendered from the start, so dashboards and alerts see zeros, not gaps.
+            for kind in LIMITER_KINDS {
+                metrics::counter!(LIMITER_REJECTIONS, "kind" => kind).absolute(0);
+            }
+            metrics::gauge!(LOG_QUEUE).set(0.0);
             handle
         })
         .clone()
@@ -131,6 +176,126 @@ pub fn record_request(mode: Mode, status: u16, timing: Timing) {
     if !timing.upstream.is_zero() {
         metrics::histogram!(UPSTREAM_TIME, "mode" => mode).record(timing.upstream.as_secs_f64());
         metrics::histogram!(OVERHEAD, "mode" => mode).record(timing.overhead().as_secs_f64());
+    }
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        REQUESTS,
+        "Requests answered, by relay mode and status class."
+    );
+    metrics::describe_histogram!(RESPONSE_TIME, "Arrival to response headers (s).");
+    metrics::describe_histogram!(
+        UPSTREAM_TIME,
+        "Time waiting for upstreams before the response headers (s)."
+    );
+    metrics::describe_histogram!(
+        OVERHEAD,
+        "Response time minus upstream time: the gateway's own cost (s)."
+    );
+    metrics::describe_gauge!(LOG_QUEUE, "Entries waiting in the log queue.");
+    metrics::describe_counter!(
+        MODEL_REQUESTS,
+        "Finished requests by model, channel and status class."
+    );
+    metrics::describe_histogram!(
+        REQUEST_DURATION,
+        "Arrival to completion, whole stream included (s)."
+    );
+    metrics::describe_histogram!(TTFB, "Arrival to the first byte sent to the client (s).");
+    metrics::describe_counter!(TOKENS, "Tokens by model, channel and kind.");
+    metrics::describe_gauge!(AMOUNT, "Amount charged by model and channel (monotonic).");
+    metrics::describe_counter!(
+        UPSTREAM_ERRORS,
+        "Failed upstream attempts by channel and status class."
+    );
+    metrics::describe_counter!(
+        LIMITER_REJECTIONS,
+        "Requests refused by the limiter, by kind."
+    );
+    metrics::describe_histogram!(LOG_WRITE_TIME, "Time to write one log batch (s).");
+    metrics::describe_counter!(LOG_ENTRIES, "Log entries written.");
+    metrics::describe_counter!(LOG_WRITE_ERRORS, "Failed log batch writes (retried).");
+    metrics::describe_gauge!(
+        "switchyard_build_info",
+        "Build information; the value is always 1."
+    );
+}
+
+/// The status-class label of a final status (`2xx`…`5xx`, `other`).
+fn class_label(code: i64) -> &'static str {
+    match code {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
+}
+
+/// Record a finished request from its log row. The model label is only the
+/// configured model of a request that reached a channel (empty otherwise),
+/// so a client cannot create label values.
+pub fn record_finished(r: &LogRecord) {
+    let (model, channel) = if r.channel_id > 0 {
+        (r.model.clone(), r.channel_id.to_string())
+    } else {
+        (String::new(), "0".to_owned())
+    };
+    let class = class_label(r.code);
+    metrics::counter!(MODEL_REQUESTS, "model" => model.clone(), "channel" => channel.clone(), "status_class" => class)
+        .increment(1);
+    let seconds = |ms: i64| ms.max(0) as f64 / 1000.0;
+    metrics::histogram!(REQUEST_DURATION, "model" => model.clone(), "channel" => channel.clone(), "status_class" => class)
+        .record(seconds(r.created_at - r.request_at));
+    if r.channel_id == 0 {
+        return;
+    }
+    metrics::histogram!(TTFB, "model" => model.clone(), "channel" => channel.clone())
+        .record(seconds(r.ttfb_milliseconds));
+    let u = &r.usage;
+    for (kind, n) in [
+        ("input", u.input_tokens),
+        ("output", u.output_tokens),
+        ("cached", u.cached_tokens),
+        ("reasoning", u.reasoning_tokens),
+    ] {
+        if let Ok(n) = u64::try_from(n)
+            && n > 0
+        {
+            metrics::counter!(TOKENS, "model" => model.clone(), "channel" => channel.clone(), "kind" => kind)
+                .increment(n);
+        }
+    }
+    if r.used_amount > 0.0 {
+        metrics::gauge!(AMOUNT, "model" => model, "channel" => channel).increment(r.used_amount);
+    }
+}
+
+/// Record a failed upstream attempt (`status` 0: no answer).
+pub fn record_upstream_error(channel: i64, status: i64) {
+    let class = if status == 0 {
+        "transport"
+    } else {
+        class_label(status)
+    };
+    metrics::counter!(UPSTREAM_ERRORS, "channel" => channel.to_string(), "status_class" => class)
+        .increment(1);
+}
+
+/// Record a limiter refusal; `kind` is one of [`LIMITER_KINDS`].
+pub fn record_limiter_rejection(kind: &'static str) {
+    metrics::counter!(LIMITER_REJECTIONS, "kind" => kind).increment(1);
+}
+
+/// Record one log batch write: its duration, entries and whether it failed.
+pub fn record_log_write(elapsed: Duration, entries: usize, ok: bool) {
+    metrics::histogram!(LOG_WRITE_TIME).record(elapsed.as_secs_f64());
+    if ok {
+        metrics::counter!(LOG_ENTRIES).increment(entries as u64);
+    } else {
+        metrics::counter!(LOG_WRITE_ERRORS).increment(1);
     }
 }
 

@@ -463,7 +463,7 @@ async fn anthropic_stream_continues_on_another_channel_before_output() {
     let good = FakeUpstream::start(move |_, _| Reply::Sse(frames.clone())).await;
     let gw = Gateway::start(&["--retry-times", "1"]).await;
     gw.model(MODEL).await;
-    gw.channel(json!({"type": 14, "name": "bad", "key": "a", "base_url": bad.base_url(), "models": [MODEL], "priority": 100})).await;
+    gw.channel(json!({"type": 14, "name": "bad", "key": "a", "base_url": bad.base_url(), "models": [MODEL], "priority": 1_000_000})).await;
     let good_id = gw
         .channel(json!({"type": 14, "name": "good", "key": "b", "base_url": good.base_url(), "models": [MODEL], "priority": 1}))
         .await;

@@ -399,6 +399,42 @@ async fn idle_upstream_stream_times_out() {
     gw.stop().await;
 }
 
+/// The idle timer is re-armed lazily (it fires at its first deadline and
+/// moves on): a stream that keeps sending, for longer than the idle timeout
+/// in total, must never be cut.
+#[tokio::test]
+async fn steady_stream_outlives_the_idle_timeout() {
+    let up = FakeUpstream::start(|_, _| {
+        Reply::Sse(chat_sse(
+            "gpt-4o",
+            &["a", "b", "c", "d", "e"],
+            Some((1, 5)),
+            Duration::from_millis(400),
+        ))
+    })
+    .await;
+    let gw = Gateway::start(&["--stream-idle-timeout", "1"]).await;
+    gw.model("gpt-4o").await;
+    gw.channel(
+        json!({"type": 1, "name": "steady", "base_url": up.base_url(), "models": ["gpt-4o"]}),
+    )
+    .await;
+    let key = gw.token("team", json!({"name": "ci"})).await;
+    let started = std::time::Instant::now();
+    let a = gw.post("/v1/chat/completions", &key, &chat(true)).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "paced upstream"
+    );
+    assert!(!a.text.contains("idle"), "{}", a.text);
+    for piece in ["\"a\"", "\"e\"", "[DONE]"] {
+        assert!(a.text.contains(piece), "{piece} missing: {}", a.text);
+    }
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["code"], 200);
+    gw.stop().await;
+}
+
 #[tokio::test]
 async fn pinning_reaches_a_disabled_channel_that_alone_serves_the_model() {
     let up = FakeUpstream::start(|_, _| ok()).await;

@@ -1,6 +1,9 @@
-//! Anthropic Messages request body → Bedrock `InvokeModel` body.
+//! Anthropic Messages request body → Bedrock `InvokeModel` body, patched in
+//! place (the rest of the body is forwarded byte for byte, never re-parsed).
 
-use serde_json::{Map, Value};
+use bytes::Bytes;
+use serde_json::Value;
+use switchyard_protocol::json::{Patch, quote_str, remove_member, scan_object, set_member};
 
 use super::BedrockError;
 
@@ -38,46 +41,61 @@ fn supported_beta(beta: &str) -> bool {
     SUPPORTED_BETA_PREFIXES.iter().any(|p| beta.starts_with(p))
 }
 
-/// Rewrite an Anthropic Messages request body for Bedrock: drop
-/// [`STRIPPED_FIELDS`], set `anthropic_version` to
-/// [`BEDROCK_ANTHROPIC_VERSION`], and set `anthropic_beta` to the supported
-/// betas from the client's `anthropic-beta` header (comma-separated) and any
-/// `anthropic_beta` array already in the body, deduplicated, in order.
-pub fn to_invoke_body(body: &[u8], anthropic_beta: Option<&str>) -> Result<Vec<u8>, BedrockError> {
-    let mut object: Map<String, Value> =
-        serde_json::from_slice(body).map_err(|e| BedrockError::Body(e.to_string()))?;
-    for field in STRIPPED_FIELDS {
-        object.remove(*field);
-    }
-    let mut betas: Vec<String> = Vec::new();
-    let from_body = match object.remove("anthropic_beta") {
+/// The betas named by the body's own `anthropic_beta` (array or string).
+fn body_betas(raw: Option<&[u8]>) -> Vec<String> {
+    match raw.and_then(|r| serde_json::from_slice::<Value>(r).ok()) {
         Some(Value::Array(values)) => values
             .into_iter()
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect(),
         Some(Value::String(s)) => vec![s],
         _ => Vec::new(),
-    };
+    }
+}
+
+/// Rewrite an Anthropic Messages request body for Bedrock: drop
+/// [`STRIPPED_FIELDS`], set `anthropic_version` to
+/// [`BEDROCK_ANTHROPIC_VERSION`], and set `anthropic_beta` to the supported
+/// betas from the client's `anthropic-beta` header (comma-separated) and any
+/// `anthropic_beta` already in the body, deduplicated, in order (removed
+/// when none is left).
+pub fn to_invoke_body(body: &[u8], anthropic_beta: Option<&str>) -> Result<Bytes, BedrockError> {
+    let scan = scan_object(body).map_err(|e| BedrockError::Body(e.to_string()))?;
+    let raw_betas = scan
+        .get(body, "anthropic_beta")
+        .map(|v| v.raw(body))
+        .transpose()
+        .map_err(|e| BedrockError::Body(e.to_string()))?;
     let from_header = anthropic_beta
         .unwrap_or("")
         .split(',')
         .map(|s| s.trim().to_owned());
-    for beta in from_body.into_iter().chain(from_header) {
+    let mut betas: Vec<String> = Vec::new();
+    for beta in body_betas(raw_betas).into_iter().chain(from_header) {
         if supported_beta(&beta) && !betas.contains(&beta) {
             betas.push(beta);
         }
     }
-    object.insert(
-        "anthropic_version".into(),
-        Value::String(BEDROCK_ANTHROPIC_VERSION.into()),
-    );
-    if !betas.is_empty() {
-        object.insert(
-            "anthropic_beta".into(),
-            Value::Array(betas.into_iter().map(Value::String).collect()),
-        );
+    let mut patch = Patch::new();
+    for field in STRIPPED_FIELDS {
+        remove_member(&mut patch, body, &scan, field);
     }
-    serde_json::to_vec(&object).map_err(|e| BedrockError::Body(e.to_string()))
+    set_member(
+        &mut patch,
+        body,
+        &scan,
+        "anthropic_version",
+        &quote_str(BEDROCK_ANTHROPIC_VERSION),
+    );
+    if betas.is_empty() {
+        remove_member(&mut patch, body, &scan, "anthropic_beta");
+    } else {
+        let list = serde_json::to_vec(&betas).map_err(|e| BedrockError::Body(e.to_string()))?;
+        set_member(&mut patch, body, &scan, "anthropic_beta", &list);
+    }
+    patch
+        .apply(body)
+        .map_err(|e| BedrockError::Body(e.to_string()))
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as received (for non-JSON bodies and signature checks).
+    pub raw: Bytes,
 }
 
 /// How the fake upstream answers.
@@ -34,6 +36,9 @@ pub enum Reply {
     Sse(Vec<(Duration, String)>),
     /// Wait, then answer.
     Delay(Duration, Box<Reply>),
+    /// Binary chunks with a status and content type, each after its delay
+    /// (e.g. an AWS event stream).
+    Chunks(u16, &'static str, Vec<(Duration, Vec<u8>)>),
 }
 
 type Script = Arc<dyn Fn(&Received, usize) -> Reply + Send + Sync>;
@@ -95,6 +100,7 @@ async fn handle(
             .unwrap_or_default(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        raw: body,
     };
     let n = shared.hits.fetch_add(1, Ordering::SeqCst);
     let reply = (shared.script)(&received, n);
@@ -118,6 +124,20 @@ fn render(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = Re
             Reply::Delay(d, inner) => {
                 tokio::time::sleep(d).await;
                 render(*inner).await
+            }
+            Reply::Chunks(status, content_type, chunks) => {
+                let body = stream::unfold(chunks.into_iter(), |mut it| async move {
+                    let (delay, chunk) = it.next()?;
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    Some((Ok::<_, Infallible>(Bytes::from(chunk)), it))
+                });
+                Response::builder()
+                    .status(StatusCode::from_u16(status).unwrap())
+                    .header("content-type", content_type)
+                    .body(Body::from_stream(body))
+                    .unwrap()
             }
             Reply::Sse(frames) => {
                 let body = stream::unfold(frames.into_iter(), |mut it| async move {
