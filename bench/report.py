@@ -205,6 +205,31 @@ def main():
               f"| {fmt(values(runs, n, 'gateway', 'latency_us', 'p99'))} | {fmt(added(runs, n, 'latency_us', 'p99'))} | {errors(runs, n)} |")
         w("")
 
+    # Scenario 7
+    floor_rates = [n for n in runs if n.startswith("floor_rate_")]
+    if floor_rates or "floor_saturate" in runs:
+        w("## 7. Floor: a bare reverse proxy on the gateway's CPU")
+        w("")
+        w("`switchyard-bare-proxy` (tokio + hyper server + hyper-util pooled client, the stack the gateway is built on) "
+          "forwards each request to the mock and streams the answer back: no auth, routing, limits, logging or parsing. "
+          "It is what any gateway on this stack adds on this machine; the gateway's figures above, minus these, are the "
+          "cost of the gateway's own work.")
+        w("")
+        w("| figure | bare proxy | gateway (same run) |")
+        w("|---|---|---|")
+        for n in floor_rates:
+            rate = n.split("_")[2]
+            gw_name = f"rate_{rate}"
+            for q in ("p50", "p99"):
+                gw = fmt(added(runs, gw_name, "latency_us", q)) if gw_name in runs else "n/a"
+                w(f"| added {q} at {rate} req/s (ms) | {fmt(added(runs, n, 'latency_us', q))} | {gw} |")
+        if "floor_saturate" in runs:
+            d = values(runs, "floor_saturate", "direct", "achieved_rate", scale=float)
+            g = values(runs, "floor_saturate", "gateway", "achieved_rate", scale=float)
+            floor_ratios = [gv / dv for gv, dv in zip(g, d) if dv]
+            w(f"| saturation, through / direct | {fmt(floor_ratios, 3)} | {'n/a' if ratio is None else f'{ratio:.3f}'} |")
+        w("")
+
     # Scenario 5
     w("## 5. Memory (gateway RSS)")
     w("")

@@ -5,7 +5,7 @@
 #   bench/run.sh --smoke         a few seconds with debug builds, report in a temp dir (CI)
 #
 # Options: --repeats N (3)  --duration S (10)  --warmup S (2)  --soak S (300)
-#          --scenarios "1 2 3 4 5 6" (all)  --profile release|dev  --out DIR
+#          --scenarios "1 2 3 4 5 6 7" (all)  --profile release|dev  --out DIR
 #
 # Every scenario runs direct-to-mock and through the gateway, alternating, repeated;
 # the report gives medians and spread of the gateway-minus-direct figures.
@@ -13,7 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 
-SMOKE=0; REPEATS=3; DURATION=10; WARMUP=2; SOAK=300; SCENARIOS="1 2 3 4 5 6"; PROFILE=release; OUT=""
+SMOKE=0; REPEATS=3; DURATION=10; WARMUP=2; SOAK=300; SCENARIOS="1 2 3 4 5 6 7"; PROFILE=release; OUT=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) SMOKE=1 ;;
@@ -32,8 +32,8 @@ done
 if [ "$SMOKE" = 1 ]; then
   REPEATS=1; DURATION=1; WARMUP=0.5; SOAK=3; PROFILE=dev
 fi
-RATES="500 1000 2000 4000"; STREAMS="100 1000"; SIZES="1024 102400 1048576"; SAT_WORKERS=64
-if [ "$SMOKE" = 1 ]; then RATES="200"; STREAMS="20"; SIZES="1024 102400"; SAT_WORKERS=8; fi
+RATES="500 1000 2000 4000"; STREAMS="100 1000"; SIZES="1024 102400 1048576"; SAT_WORKERS=64; FLOOR_RATE=2000
+if [ "$SMOKE" = 1 ]; then RATES="200"; STREAMS="20"; SIZES="1024 102400"; SAT_WORKERS=8; FLOOR_RATE=200; fi
 
 WORK="$(mktemp -d)"; RAW="$WORK/raw"; mkdir -p "$RAW"
 DATE="$(date -u +%Y-%m-%d)"
@@ -41,6 +41,7 @@ DATE="$(date -u +%Y-%m-%d)"
 mkdir -p "$OUT"
 
 log() { printf '[bench] %s\n' "$*" >&2; }
+has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # --- build once -------------------------------------------------------------
 log "building ($PROFILE)"
@@ -69,6 +70,14 @@ $(pin_prefix "$MOCK_CPUS") "$BIN/switchyard-mock" --listen "127.0.0.1:$MOCK_PORT
 PIDS+=($!); MOCK="http://127.0.0.1:$MOCK_PORT"
 wait_http "$MOCK/health"
 
+# --- the floor: a bare reverse proxy on the gateway's CPU (scenario 7) --------
+if has 7; then
+  FLOOR_PORT="$(free_port)"
+  $(pin_prefix "$GW_CPUS") "$BIN/switchyard-bare-proxy" --listen "127.0.0.1:$FLOOR_PORT" --upstream "127.0.0.1:$MOCK_PORT" >"$WORK/floor.out" 2>&1 &
+  PIDS+=($!); FLOOR="http://127.0.0.1:$FLOOR_PORT"
+  wait_http "$FLOOR/health"
+fi
+
 # --- gateway in its realistic configuration --------------------------------
 GW_PORT="$(free_port)"; ADMIN=bench-admin
 mkdir -p "$WORK/gw"
@@ -90,7 +99,7 @@ run() {
   local name="$1" variant="$2" rep="$3"; shift 3
   local url auth=()
   if [ "$variant" = direct ]; then url="$MOCK/v1/chat/completions"; auth=(-H "Authorization: Bearer sk-mock")
-  else url="$GW${GW_PATH:-/v1/chat/completions}"; auth=(-H "Authorization: Bearer $TOKEN"); fi
+  else url="${TARGET_BASE:-$GW}${GW_PATH:-/v1/chat/completions}"; auth=(-H "Authorization: Bearer ${TARGET_KEY:-$TOKEN}"); fi
   pin "$LOAD_CPUS" "$BIN/switchyard-load" --url "$url" "${auth[@]}" --model mock-model \
     --duration "${DURATION}s" --warmup "${WARMUP}s" --json --label "$name/$variant" "$@" >"$RAW/${name}__${variant}__r${rep}.json"
 }
@@ -116,7 +125,6 @@ cross() {
   if [ $((rep % 2)) -eq 0 ]; then run "$name" direct "$rep" "${direct[@]}"; GW_PATH=/v1/messages run "$name" gateway "$rep" "${gateway[@]}"
   else GW_PATH=/v1/messages run "$name" gateway "$rep" "${gateway[@]}"; run "$name" direct "$rep" "${direct[@]}"; fi
 }
-has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 RSS_STREAMS_MAX=0
 for rep in $(seq 1 "$REPEATS"); do
@@ -137,6 +145,11 @@ for rep in $(seq 1 "$REPEATS"); do
   fi
   if has 4; then for size in $SIZES; do log "4 body ${size} B (repeat $rep)"; both "size_${size}" "$rep" --mode rate --rate 100 --body-bytes "$size"; done; fi
   if has 6; then for rate in $RATES; do log "6 Anthropic client to OpenAI mock ${rate}/s (repeat $rep)"; cross "cross_${rate}" "$rep" "$rate"; done; fi
+  if has 7; then
+    log "7 floor: bare proxy at ${FLOOR_RATE}/s and saturated (repeat $rep)"
+    TARGET_BASE="$FLOOR" TARGET_KEY=sk-mock both "floor_rate_${FLOOR_RATE}" "$rep" --mode rate --rate "$FLOOR_RATE" --body-bytes 1024
+    TARGET_BASE="$FLOOR" TARGET_KEY=sk-mock both floor_saturate "$rep" --mode saturate --workers "$SAT_WORKERS" --body-bytes 1024
+  fi
 done
 
 SOAK_SAMPLES=""

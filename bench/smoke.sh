@@ -8,6 +8,7 @@ test -s "$report" || { echo "no report produced" >&2; exit 1; }
 grep -q "## 1. Non-stream chat" "$report"
 grep -q "## 3. Streaming" "$report"
 grep -q "## 6. Cross-protocol" "$report"
+grep -q "## 7. Floor" "$report"
 # Every gateway request left a log row, and runs completed without errors.
 python3 - "$report" <<'PY'
 import re, sys

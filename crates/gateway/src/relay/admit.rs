@@ -145,33 +145,39 @@ fn limit_checks(
     let t = &token.token;
     let mut checks = Vec::new();
     let mut meters = Vec::new();
-    let mut push = |check: LimitCheck, meter: Meter| {
-        if check.kind.limit() > 0 {
-            checks.push(check);
+    // Keys are formatted only for the limits that are set.
+    let mut push = |limit: u64, check: &dyn Fn(u64) -> LimitCheck, meter: Meter| {
+        if limit > 0 {
+            checks.push(check(limit));
             meters.push(meter);
         }
     };
     let rpm = scaled(rpm, ratio(g.rpm_ratio) * level);
     let tpm = scaled(tpm, ratio(g.tpm_ratio) * level);
     push(
-        LimitCheck::per_minute(format!("rpm:g:{}:{model}", g.id), rpm, 1),
+        rpm,
+        &|n| LimitCheck::per_minute(format!("rpm:g:{}:{model}", g.id), n, 1),
         Meter::Requests,
     );
     push(
-        LimitCheck::per_minute(format!("tpm:g:{}:{model}", g.id), tpm, tokens),
+        tpm,
+        &|n| LimitCheck::per_minute(format!("tpm:g:{}:{model}", g.id), n, tokens),
         Meter::Tokens,
     );
     push(
-        LimitCheck::per_minute(format!("rpm:t:{}", t.id), scaled(t.rpm, 1.0), 1),
+        scaled(t.rpm, 1.0),
+        &|n| LimitCheck::per_minute(format!("rpm:t:{}", t.id), n, 1),
         Meter::Requests,
     );
     push(
-        LimitCheck::per_minute(format!("tpm:t:{}", t.id), scaled(t.tpm, 1.0), tokens),
+        scaled(t.tpm, 1.0),
+        &|n| LimitCheck::per_minute(format!("tpm:t:{}", t.id), n, tokens),
         Meter::Tokens,
     );
     let slots = u64::try_from(g.max_concurrency.max(0)).unwrap_or(0);
     push(
-        LimitCheck::concurrency(format!("conc:g:{}", g.id), slots),
+        slots,
+        &|n| LimitCheck::concurrency(format!("conc:g:{}", g.id), n),
         Meter::Slot,
     );
     (checks, meters)

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -155,8 +155,7 @@ pub async fn post_json(
     stream: bool,
     ttfb: Duration,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    let request = client
-        .post(&target.url)
+    let request = request_to(client, http::Method::POST, &target.url)
         .header(
             http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -182,7 +181,42 @@ pub async fn post_exact(
     body: Bytes,
     ttfb: Duration,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    dispatch(client.post(&target.url).body(body), target, ttfb).await
+    let request = request_to(client, http::Method::POST, &target.url).body(body);
+    dispatch(request, target, ttfb).await
+}
+
+/// Upstream URLs already parsed, by their text. Parsing a URL (its host
+/// above all) cost more than the rest of building a request, and a gateway
+/// sends to few distinct URLs. Bounded: cleared when full.
+static PARSED_URLS: LazyLock<RwLock<HashMap<String, reqwest::Url>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+const PARSED_URLS_MAX: usize = 4096;
+
+/// A request to `url`, parsed once per distinct URL. A URL that does not
+/// parse is handed to reqwest as text, which reports it when sending.
+fn request_to(
+    client: &reqwest::Client,
+    method: http::Method,
+    url: &str,
+) -> reqwest::RequestBuilder {
+    match parsed_url(url) {
+        Some(parsed) => client.request(method, parsed),
+        None => client.request(method, url),
+    }
+}
+
+fn parsed_url(text: &str) -> Option<reqwest::Url> {
+    if let Some(url) = PARSED_URLS.read().ok().and_then(|m| m.get(text).cloned()) {
+        return Some(url);
+    }
+    let url = reqwest::Url::parse(text).ok()?;
+    if let Ok(mut m) = PARSED_URLS.write() {
+        if m.len() >= PARSED_URLS_MAX {
+            m.clear();
+        }
+        m.insert(text.to_owned(), url.clone());
+    }
+    Some(url)
 }
 
 /// Add `target`'s credentials and headers, send, and wait at most `ttfb`
@@ -235,9 +269,27 @@ pub async fn send_bodyless(
     target: &UpstreamTarget,
     ttfb: Duration,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    let request = client.request(method, url).header(
+    let request = request_to(client, method, url).header(
         http::header::ACCEPT,
         HeaderValue::from_static("application/json"),
     );
     dispatch(request, target, ttfb).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsed_urls_are_reused_and_bad_ones_left_to_reqwest() {
+        let text = "http://127.0.0.1:9/v1/chat/completions?x=1";
+        let first = parsed_url(text).expect("parses");
+        assert_eq!(first.as_str(), text);
+        assert_eq!(parsed_url(text), Some(first));
+        assert!(PARSED_URLS.read().is_ok_and(|m| m.contains_key(text)));
+        assert_eq!(parsed_url("not a url"), None);
+        let client = reqwest::Client::new();
+        let built = request_to(&client, http::Method::POST, "not a url").build();
+        assert!(built.is_err(), "reqwest reports the bad URL");
+    }
 }

@@ -22,8 +22,11 @@ const COLUMNS: &str = "request_id, request_at, retry_at, created_at, ttfb_millis
     web_search_count, usage_estimated, used_amount, price, amount";
 const COLUMN_COUNT: usize = 37;
 
-/// Rows per multi-row INSERT (7,000 parameters: below both engines' limits).
-pub const INSERT_CHUNK: usize = 200;
+/// Rows per multi-row INSERT. Small and fixed: a batch is written as a few
+/// short statements (the SQLite thread, which shares the CPU with the
+/// request path, never holds it for long), and there are at most this many
+/// distinct statement texts, so they stay in the statement cache.
+pub const INSERT_CHUNK: usize = 16;
 
 /// Which rows `code_type` selects.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -406,7 +409,7 @@ impl Store {
         for chunk in chunks {
             let head = format!("INSERT INTO logs ({COLUMNS}) VALUES ");
             // SQLite resolves `$N` names by a linear scan per parameter;
-            // anonymous `?` keeps a 7,000-parameter statement linear.
+            // anonymous `?` keeps a many-parameter statement linear.
             let mut sql = match self.logs_kind() {
                 DbKind::Sqlite => Sql::positional(&head),
                 DbKind::Postgres => Sql::new(&head),
@@ -420,15 +423,11 @@ impl Store {
             // Row ids are only needed to attach details. Without any, skip
             // `RETURNING`: each returned row is a separate hand-off from the
             // SQLite thread to the runtime, which stalled requests behind it.
-            // Neither statement is cached: one per batch size, each with
-            // thousands of parameters, filled the per-connection statement
-            // caches with megabytes of compiled SQL (RSS after saturation).
+            // The `RETURNING` form is rare (details are kept for errors) and
+            // not cached.
             if chunk.iter().all(|(_, detail)| detail.is_none()) {
                 let (text, args) = sql.into_parts();
-                sqlx::query_with(text, args)
-                    .persistent(false)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query_with(text, args).execute(&mut *tx).await?;
                 continue;
             }
             sql.push(" RETURNING id, request_id");
