@@ -99,7 +99,12 @@ impl App {
             .await?,
         );
         let broadcast = ConfigBroadcast::connect(config.redis.as_deref()).await?;
-        let (sink, writer) = LogSink::start(store.clone(), config.log_queue_capacity);
+        let (sink, writer) = LogSink::start(
+            &config.database,
+            config.log_queue_capacity,
+            config.log_writer_priority,
+        )
+        .await?;
         let stop = CancellationToken::new();
         let metrics = crate::telemetry::install();
         let mut background = vec![

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use crate::logs::sink::WriterPriority;
 use clap::{ArgAction, Parser};
 
 /// Switchyard: an AI gateway that puts one endpoint in front of every LLM provider.
@@ -116,6 +117,11 @@ pub struct Cli {
     /// Capacity of the log queue; when full, requests wait (logs are never dropped).
     #[arg(long, env = "LOG_QUEUE_CAPACITY", default_value_t = 10_000)]
     pub log_queue_capacity: usize,
+
+    /// CPU priority of the log writer: `idle` (runs only on CPU time requests leave free: lowest
+    /// latency) or `normal` (shares the CPU fairly: more throughput on a saturated CPU).
+    #[arg(long, env = "LOG_WRITER_PRIORITY", value_enum, default_value_t = WriterPriority::Idle)]
+    pub log_writer_priority: WriterPriority,
 
     /// Comma-separated CIDRs of reverse proxies whose X-Forwarded-For / X-Real-IP is trusted.
     #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::logs::sink::WriterPriority;
 use ipnet::IpNet;
 use thiserror::Error;
 
@@ -119,6 +120,8 @@ pub struct Config {
     pub channel_ban: Duration,
     /// Log queue capacity.
     pub log_queue_capacity: usize,
+    /// CPU priority of the log writer thread.
+    pub log_writer_priority: WriterPriority,
     /// Proxies whose forwarded-for headers are trusted.
     pub trusted_proxies: Vec<IpNet>,
     /// Largest media file fetched for inlining, bytes.
@@ -210,6 +213,7 @@ impl Config {
             shutdown_timeout: Duration::from_secs(cli.shutdown_timeout),
             channel_ban: Duration::from_secs(cli.channel_ban_seconds.max(1)),
             log_queue_capacity: cli.log_queue_capacity.max(16),
+            log_writer_priority: cli.log_writer_priority,
             trusted_proxies: parse_cidrs(&cli.trusted_proxies)?,
             media_fetch_max_bytes: cli.media_fetch_max_bytes,
             media_fetch_timeout: Duration::from_secs(cli.media_fetch_timeout.max(1)),

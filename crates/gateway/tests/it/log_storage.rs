@@ -201,3 +201,56 @@ async fn log_database_outage_holds_requests_back_and_loses_nothing() {
     .execute(&mut admin)
     .await;
 }
+
+/// Scheduling policies (`/proc/<tid>/stat` field 41: 0 normal, 5 idle) of
+/// this process's log writer threads and the SQLite threads they started.
+fn writer_thread_policies() -> Vec<(String, u32)> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let comm = comm.trim().to_owned();
+        if !comm.starts_with("switchyard-log") && !comm.starts_with("sqlx-sqlite") {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        let after_comm = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
+        let policy = after_comm.split(' ').nth(38).and_then(|p| p.parse().ok());
+        if let Some(policy) = policy {
+            found.push((comm, policy));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn log_writer_runs_on_its_own_thread_at_the_configured_priority() {
+    const NORMAL: u32 = 0;
+    const IDLE: u32 = 5;
+    for (args, expected) in [
+        (&[][..], IDLE),
+        (&["--log-writer-priority", "normal"][..], NORMAL),
+    ] {
+        let gw = Gateway::start(args).await;
+        let key = fake_setup(&gw).await;
+        let id = chat(&gw, &key).await;
+        assert_eq!(gw.log_row(&id).await["code"], 200);
+        let policies = writer_thread_policies();
+        assert!(
+            policies
+                .iter()
+                .any(|(name, p)| name.starts_with("switchyard-log") && *p == expected),
+            "{args:?}: {policies:?}"
+        );
+        if std::env::var("TEST_DATABASE_URL").is_err() {
+            // The writer's own SQLite connections run on threads it started,
+            // which inherit its priority.
+            assert!(
+                policies
+                    .iter()
+                    .any(|(name, p)| name.starts_with("sqlx-sqlite") && *p == expected),
+                "{args:?}: {policies:?}"
+            );
+        }
+        gw.stop().await;
+    }
+}
