@@ -7,12 +7,13 @@
 //! rates — all off the request path.
 //!
 //! The writer runs on its own thread, with its own single-threaded runtime
-//! and its own database connections, at the idle CPU priority (Linux
-//! `SCHED_IDLE`; the SQLite worker threads it starts inherit it). Binding
-//! rows and running SQLite never delay a request: the kernel preempts the
-//! writer as soon as the request path wants the CPU. When the CPU has no
-//! idle time at all, the queue fills and `send` waits, which is the same
-//! back-pressure as a slow database.
+//! and its own database connections, so that the kernel can preempt a
+//! batch in favour of requests instead of requests waiting behind it on
+//! the runtime. Optionally (`LOG_WRITER_PRIORITY=idle`) at Linux's
+//! `SCHED_IDLE` priority, which the SQLite threads it starts inherit:
+//! then logging never delays a request, but when the CPU has no idle time
+//! the queue fills and `send` waits (the same back-pressure as a slow
+//! database).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -40,13 +41,14 @@ const WRITER_CONNECTIONS: u32 = 2;
 /// CPU priority of the writer thread.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum WriterPriority {
-    /// Linux `SCHED_IDLE`: runs only on CPU time the request path leaves
-    /// free, so it never delays a request. On a saturated CPU the queue
-    /// fills and requests wait for it (about 20 % less peak throughput).
-    #[default]
-    Idle,
     /// The normal priority: shares the CPU fairly with the request path.
+    #[default]
     Normal,
+    /// Linux `SCHED_IDLE`: runs only on CPU time the request path leaves
+    /// free, so it never delays a request. Near saturation the queue fills
+    /// and requests wait for it: less peak throughput, and an overloaded
+    /// gateway holds many more requests in memory.
+    Idle,
 }
 
 /// The sending side, cloned into every request.

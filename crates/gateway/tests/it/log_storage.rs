@@ -227,8 +227,8 @@ async fn log_writer_runs_on_its_own_thread_at_the_configured_priority() {
     const NORMAL: u32 = 0;
     const IDLE: u32 = 5;
     for (args, expected) in [
-        (&[][..], IDLE),
-        (&["--log-writer-priority", "normal"][..], NORMAL),
+        (&["--log-writer-priority", "idle"][..], IDLE),
+        (&[][..], NORMAL),
     ] {
         let gw = Gateway::start(args).await;
         let key = fake_setup(&gw).await;
