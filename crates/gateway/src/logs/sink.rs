@@ -84,37 +84,18 @@ impl LogSink {
             max_connections: WRITER_CONNECTIONS,
             ..database.clone()
         };
-        let (writer_stop, writer_rates) = (stop.clone(), rates.clone());
+        let thread = WriterThread {
+            database,
+            priority,
+            rx,
+            stop: stop.clone(),
+            rates: rates.clone(),
+            ready: ready_tx,
+            done: done_tx,
+        };
         std::thread::Builder::new()
             .name("switchyard-log-writer".into())
-            .spawn(move || {
-                if priority == WriterPriority::Idle {
-                    lower_priority();
-                }
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(StoreError::Database(sqlx::Error::Io(e))));
-                        return;
-                    }
-                };
-                runtime.block_on(async move {
-                    let store = match Store::connect(&database).await {
-                        Ok(store) => store,
-                        Err(e) => {
-                            let _ = ready_tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    let _ = ready_tx.send(Ok(()));
-                    write_loop(store.clone(), rx, writer_stop, writer_rates).await;
-                    store.close().await;
-                });
-                let _ = done_tx.send(());
-            })
+            .spawn(move || thread.run())
             .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
         ready_rx
             .await
@@ -166,6 +147,59 @@ impl LogWriter {
         if tokio::time::timeout(timeout, self.done).await.is_err() {
             tracing::error!("log writer did not finish draining within {timeout:?}");
         }
+    }
+}
+
+/// What the writer thread owns.
+struct WriterThread {
+    database: DatabaseConfig,
+    priority: WriterPriority,
+    rx: mpsc::Receiver<LogEntry>,
+    stop: CancellationToken,
+    rates: Arc<LiveRates>,
+    ready: oneshot::Sender<Result<(), StoreError>>,
+    done: oneshot::Sender<()>,
+}
+
+impl WriterThread {
+    /// Lower the priority if asked, connect, report readiness, write until
+    /// stopped or every sender is gone, then close the connections.
+    fn run(self) {
+        let Self {
+            database,
+            priority,
+            rx,
+            stop,
+            rates,
+            ready,
+            done,
+        } = self;
+        if priority == WriterPriority::Idle {
+            lower_priority();
+        }
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                let _ = ready.send(Err(StoreError::Database(sqlx::Error::Io(e))));
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let store = match Store::connect(&database).await {
+                Ok(store) => store,
+                Err(e) => {
+                    let _ = ready.send(Err(e));
+                    return;
+                }
+            };
+            let _ = ready.send(Ok(()));
+            write_loop(store.clone(), rx, stop, rates).await;
+            store.close().await;
+        });
+        let _ = done.send(());
     }
 }
 
