@@ -10,8 +10,6 @@
 //! `720p`, `480p`) unless disabled; when that fails too, the base price
 //! applies.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use switchyard_protocol::Usage;
 
 use super::conditions::UsageContext;
@@ -22,14 +20,6 @@ use super::price::{AppliedPrice, Price};
 pub struct SelectOptions {
     /// Skip the second, tier-based resolution pass.
     pub disable_fuzzy_resolution: bool,
-}
-
-/// Current Unix time in seconds (0 if the clock is before 1970).
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 impl Price {
@@ -52,7 +42,7 @@ impl Price {
         let now = if ctx.at_unix_secs > 0 {
             ctx.at_unix_secs
         } else {
-            unix_now()
+            crate::store::now_secs()
         };
         let found = self.best_match(usage, ctx, now, false).or_else(|| {
             (!options.disable_fuzzy_resolution)

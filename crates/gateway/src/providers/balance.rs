@@ -166,10 +166,7 @@ fn number(value: &Value, pointer: &str) -> Result<f64, BalanceError> {
 
 /// `YYYY-MM-DD` of today plus `offset` days (UTC).
 fn chrono_day(offset: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let days = now.div_euclid(86_400) + offset;
+    let days = crate::store::now_secs().div_euclid(86_400) + offset;
     let (y, m, d) = crate::model::period::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use http::{HeaderName, HeaderValue};
 use thiserror::Error;
@@ -211,9 +211,7 @@ async fn fetch(
     client: &reqwest::Client,
     timeout: Duration,
 ) -> Result<AccessToken, TokenError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = u64::try_from(crate::store::now_secs()).unwrap_or(0);
     let assertion = sign_assertion(account, now).map_err(|e| TokenError::Refused(e.to_string()))?;
     let request = client
         .post(&account.token_uri)

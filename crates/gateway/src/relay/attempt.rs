@@ -292,7 +292,7 @@ fn answer(
 ) -> Result<Success, Failure> {
     let ctx = AnswerContext {
         requested_model: &input.head.model,
-        created: unix_now(),
+        created: crate::store::now_secs(),
         embedding_base64: input.client == Protocol::Embeddings
             && upstream != Protocol::Embeddings
             && asks_for_base64(input.body),
@@ -343,12 +343,6 @@ fn redacted(body: Bytes, key: &str) -> Bytes {
     }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
-}
-
 async fn exchange(
     input: &AttemptInput<'_>,
     channel: &ChannelEntry,
@@ -375,7 +369,7 @@ async fn exchange(
             requested_model: input.head.model.clone(),
             client_include_usage: input.head.client_include_usage,
             continuation: input.continuation.cloned(),
-            created: unix_now(),
+            created: crate::store::now_secs(),
             estimated_input_tokens: Some(switchyard_protocol::tokens::estimate_from_bytes(
                 input.body.len(),
             )),

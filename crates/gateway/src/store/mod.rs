@@ -264,6 +264,11 @@ async fn open_pool(
     }
 }
 
+/// Seconds since the Unix epoch (0 if the clock is before 1970).
+pub fn now_secs() -> i64 {
+    now_ms() / 1000
+}
+
 /// Milliseconds since the Unix epoch, the timestamp unit of every table.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
