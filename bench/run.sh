@@ -149,6 +149,10 @@ for rep in $(seq 1 "$REPEATS"); do
     log "7 floor: bare proxy at ${FLOOR_RATE}/s and saturated (repeat $rep)"
     TARGET_BASE="$FLOOR" TARGET_KEY=sk-mock both "floor_rate_${FLOOR_RATE}" "$rep" --mode rate --rate "$FLOOR_RATE" --body-bytes 1024
     TARGET_BASE="$FLOOR" TARGET_KEY=sk-mock both floor_saturate "$rep" --mode saturate --workers "$SAT_WORKERS" --body-bytes 1024
+    for n in $STREAMS; do
+      log "7 floor: bare proxy, streams ×$n (repeat $rep)"
+      TARGET_BASE="$FLOOR" TARGET_KEY=sk-mock both "floor_streams_${n}" "$rep" --mode streams --streams "$n" --include-usage --expect-events 54 --body-bytes 1024
+    done
   fi
 done
 

@@ -9,6 +9,7 @@ grep -q "## 1. Non-stream chat" "$report"
 grep -q "## 3. Streaming" "$report"
 grep -q "## 6. Cross-protocol" "$report"
 grep -q "## 7. Floor" "$report"
+grep -q "added TTFB p99 at [0-9]* streams" "$report"
 # Every gateway request left a log row, and runs completed without errors.
 python3 - "$report" <<'PY'
 import re, sys
