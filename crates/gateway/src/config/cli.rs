@@ -118,10 +118,9 @@ pub struct Cli {
     #[arg(long, env = "LOG_QUEUE_CAPACITY", default_value_t = 10_000)]
     pub log_queue_capacity: usize,
 
-    /// CPU priority of the log writer: `normal` (shares the CPU fairly), `idle` (runs only on CPU
-    /// time requests leave free: lower tail latency, less peak throughput) or `adaptive` (an idle
-    /// writer, helped by a normal-priority one while the queue holds a backlog).
-    #[arg(long, env = "LOG_WRITER_PRIORITY", value_enum, default_value_t = WriterPriority::Adaptive)]
+    /// CPU priority of the log writer: `normal` (shares the CPU fairly) or `idle` (runs only on CPU
+    /// time requests leave free: lower tail latency, less peak throughput).
+    #[arg(long, env = "LOG_WRITER_PRIORITY", value_enum, default_value_t = WriterPriority::Normal)]
     pub log_writer_priority: WriterPriority,
 
     /// Comma-separated CIDRs of reverse proxies whose X-Forwarded-For / X-Real-IP is trusted.

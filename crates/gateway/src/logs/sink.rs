@@ -1,4 +1,4 @@
-//! The bounded log queue and its batch writers.
+//! The bounded log queue and its batch writer.
 //!
 //! Each batch is written in one transaction together with its summary rows
 //! (`store::summaries`), so statistics are counted exactly once per entry.
@@ -9,22 +9,17 @@
 //! The writer runs on its own thread, with its own single-threaded runtime
 //! and its own database connections, so that the kernel can preempt a
 //! batch in favour of requests instead of requests waiting behind it on
-//! the runtime. Its CPU priority (`LOG_WRITER_PRIORITY`):
-//! - `normal`: shares the CPU fairly with requests;
-//! - `idle`: Linux's `SCHED_IDLE`, which the SQLite threads it starts
-//!   inherit: logging never delays a request, but when the CPU has no idle
-//!   time the queue fills and `send` waits (the same back-pressure as a
-//!   slow database);
-//! - `adaptive` (the default): an idle writer, plus a second writer thread
-//!   at the normal priority that takes batches from the same queue only
-//!   while more than [`BACKSTOP_THRESHOLD`] entries wait: idle time does
-//!   the logging while there is some, and a busy CPU still keeps up.
+//! the runtime. Optionally (`LOG_WRITER_PRIORITY=idle`) at Linux's
+//! `SCHED_IDLE` priority, which the SQLite threads it starts inherit:
+//! then logging never delays a request, but when the CPU has no idle time
+//! the queue fills and `send` waits (the same back-pressure as a slow
+//! database).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -40,41 +35,26 @@ pub const BATCH_SIZE: usize = 512;
 /// bigger, fewer transactions at the cost of this much log latency.
 const LINGER: Duration = Duration::from_millis(20);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// Connections of each writer's own pools.
+/// Connections of the writer's own pools.
 const WRITER_CONNECTIONS: u32 = 2;
-/// Queued entries above which the `adaptive` mode's normal-priority writer
-/// takes batches too.
-pub const BACKSTOP_THRESHOLD: usize = 2 * BATCH_SIZE;
 
-/// CPU priority of the log writer.
+/// CPU priority of the writer thread.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum WriterPriority {
     /// The normal priority: shares the CPU fairly with the request path.
+    #[default]
     Normal,
     /// Linux `SCHED_IDLE`: runs only on CPU time the request path leaves
     /// free, so it never delays a request. Near saturation the queue fills
     /// and requests wait for it: less peak throughput, and an overloaded
     /// gateway holds many more requests in memory.
     Idle,
-    /// An idle-priority writer, and a normal-priority one that writes only
-    /// while the queue holds more than [`BACKSTOP_THRESHOLD`] entries.
-    #[default]
-    Adaptive,
-}
-
-/// What one writer thread does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// Waits for entries and writes them all, at this priority.
-    Main(WriterPriority),
-    /// Normal priority; writes only while the queue is above the threshold.
-    Backstop,
 }
 
 /// The sending side, cloned into every request.
 #[derive(Clone, Debug)]
 pub struct LogSink {
-    tx: flume::Sender<LogEntry>,
+    tx: mpsc::Sender<LogEntry>,
     tasks: TaskTracker,
     rates: Arc<LiveRates>,
 }
@@ -83,51 +63,43 @@ pub struct LogSink {
 #[derive(Debug)]
 pub struct LogWriter {
     stop: CancellationToken,
-    done: Vec<oneshot::Receiver<()>>,
+    done: oneshot::Receiver<()>,
     tasks: TaskTracker,
 }
 
 impl LogSink {
-    /// Create the queue and start the writer thread(s) for `priority`; each
-    /// opens its own connections to `database`. Fails if one cannot.
+    /// Create the queue and start the writer thread at `priority`; it opens
+    /// its own connections to `database`. Fails if it cannot.
     pub async fn start(
         database: &DatabaseConfig,
         capacity: usize,
         priority: WriterPriority,
     ) -> Result<(Self, LogWriter), StoreError> {
-        let (tx, rx) = flume::bounded(capacity);
+        let (tx, rx) = mpsc::channel(capacity);
         let stop = CancellationToken::new();
         let rates = Arc::new(LiveRates::default());
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (done_tx, done) = oneshot::channel();
         let database = DatabaseConfig {
             max_connections: WRITER_CONNECTIONS,
             ..database.clone()
         };
-        let roles: &[Role] = match priority {
-            WriterPriority::Adaptive => &[Role::Main(WriterPriority::Idle), Role::Backstop],
-            other => &[Role::Main(other)],
+        let thread = WriterThread {
+            database,
+            priority,
+            rx,
+            stop: stop.clone(),
+            rates: rates.clone(),
+            ready: ready_tx,
+            done: done_tx,
         };
-        let mut done = Vec::with_capacity(roles.len());
-        for &role in roles {
-            let (ready_tx, ready_rx) = oneshot::channel();
-            let (done_tx, done_rx) = oneshot::channel();
-            let thread = WriterThread {
-                database: database.clone(),
-                role,
-                rx: rx.clone(),
-                stop: stop.clone(),
-                rates: rates.clone(),
-                ready: ready_tx,
-                done: done_tx,
-            };
-            std::thread::Builder::new()
-                .name(role.thread_name().into())
-                .spawn(move || thread.run())
-                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
-            ready_rx
-                .await
-                .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))??;
-            done.push(done_rx);
-        }
+        std::thread::Builder::new()
+            .name("switchyard-log-writer".into())
+            .spawn(move || thread.run())
+            .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        ready_rx
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))??;
         let tasks = TaskTracker::new();
         Ok((
             Self {
@@ -141,7 +113,7 @@ impl LogSink {
 
     /// Queue an entry, waiting while the queue is full.
     pub async fn send(&self, entry: LogEntry) {
-        if self.tx.send_async(entry).await.is_err() {
+        if self.tx.send(entry).await.is_err() {
             tracing::error!("log queue closed; a log entry could not be queued");
         }
     }
@@ -156,7 +128,7 @@ impl LogSink {
 
     /// Entries waiting to be written.
     pub fn queued(&self) -> usize {
-        self.tx.len()
+        self.tx.max_capacity() - self.tx.capacity()
     }
 
     /// Live request and token rates of the requests this instance finished.
@@ -172,35 +144,17 @@ impl LogWriter {
         self.tasks.close();
         let _ = tokio::time::timeout(timeout, self.tasks.wait()).await;
         self.stop.cancel();
-        let all_done = futures_util::future::join_all(self.done);
-        if tokio::time::timeout(timeout, all_done).await.is_err() {
+        if tokio::time::timeout(timeout, self.done).await.is_err() {
             tracing::error!("log writer did not finish draining within {timeout:?}");
         }
     }
 }
 
-impl Role {
-    fn thread_name(self) -> &'static str {
-        match self {
-            Self::Main(_) => "sy-log-writer",
-            Self::Backstop => "sy-log-backstop",
-        }
-    }
-
-    /// The `writer` label of its metrics.
-    fn label(self) -> &'static str {
-        match self {
-            Self::Main(_) => "main",
-            Self::Backstop => "backstop",
-        }
-    }
-}
-
-/// What a writer thread owns.
+/// What the writer thread owns.
 struct WriterThread {
     database: DatabaseConfig,
-    role: Role,
-    rx: flume::Receiver<LogEntry>,
+    priority: WriterPriority,
+    rx: mpsc::Receiver<LogEntry>,
     stop: CancellationToken,
     rates: Arc<LiveRates>,
     ready: oneshot::Sender<Result<(), StoreError>>,
@@ -213,14 +167,14 @@ impl WriterThread {
     fn run(self) {
         let Self {
             database,
-            role,
+            priority,
             rx,
             stop,
             rates,
             ready,
             done,
         } = self;
-        if role == Role::Main(WriterPriority::Idle) {
+        if priority == WriterPriority::Idle {
             lower_priority();
         }
         let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -242,12 +196,7 @@ impl WriterThread {
                 }
             };
             let _ = ready.send(Ok(()));
-            let mut writer = BatchWriter::new(store.clone(), rates, role.label());
-            match role {
-                Role::Main(_) => writer.main_loop(rx, stop).await,
-                Role::Backstop => writer.backstop_loop(rx, stop).await,
-            }
-            writer.save_counters().await;
+            write_loop(store.clone(), rx, stop, rates).await;
             store.close().await;
         });
         let _ = done.send(());
@@ -268,104 +217,51 @@ fn lower_priority() {
     }
 }
 
-/// One writer's batch in the making and the usage counters it has yet to
-/// save.
-struct BatchWriter {
+async fn write_loop(
     store: Store,
+    mut rx: mpsc::Receiver<LogEntry>,
+    stop: CancellationToken,
     rates: Arc<LiveRates>,
-    label: &'static str,
-    batch: Vec<LogEntry>,
-    pending_counters: UsageCounters,
-}
-
-impl BatchWriter {
-    fn new(store: Store, rates: Arc<LiveRates>, label: &'static str) -> Self {
-        Self {
-            store,
-            rates,
-            label,
-            batch: Vec::with_capacity(BATCH_SIZE),
-            pending_counters: UsageCounters::default(),
-        }
-    }
-
-    /// Wait for an entry, let the batch fill for the linger time, write it;
-    /// until every sender is gone, or stopped (then drain the queue).
-    async fn main_loop(&mut self, rx: flume::Receiver<LogEntry>, stop: CancellationToken) {
-        loop {
-            let first = tokio::select! {
-                first = rx.recv_async() => first,
-                () = stop.cancelled() => {
-                    while self.fill(&rx) > 0 {
-                        self.write(Some(&stop)).await;
-                    }
-                    return;
+) {
+    let mut batch = Vec::with_capacity(BATCH_SIZE);
+    let mut pending_counters = UsageCounters::default();
+    loop {
+        let received = tokio::select! {
+            n = rx.recv_many(&mut batch, BATCH_SIZE) => n,
+            () = stop.cancelled() => {
+                rx.close();
+                while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
+                    observe(&batch, &rates);
+                    write_batch(&store, &mut batch, &mut pending_counters, Some(&stop)).await;
                 }
-            };
-            let Ok(first) = first else { return };
-            self.batch.push(first);
-            // Let the batch fill without waiting on the queue: a waiting
-            // receiver is woken (a futex call and a context switch, across
-            // threads) by every entry sent, a sleeping one by none.
+                break;
+            }
+        };
+        if received == 0 {
+            break;
+        }
+        // Let the batch fill without waiting on the queue: a waiting
+        // receiver is woken (a futex call and a context switch, across
+        // threads) by every entry sent, a sleeping one by none.
+        if batch.len() < BATCH_SIZE {
             tokio::select! {
                 () = tokio::time::sleep(LINGER) => {}
                 () = stop.cancelled() => {}
             }
-            self.fill(&rx);
-            self.write(None).await;
-        }
-    }
-
-    /// Every linger period, write batches while the queue is above the
-    /// threshold; until stopped or every sender is gone.
-    async fn backstop_loop(&mut self, rx: flume::Receiver<LogEntry>, stop: CancellationToken) {
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(LINGER) => {}
-                () = stop.cancelled() => return,
-            }
-            while rx.len() > BACKSTOP_THRESHOLD {
-                self.fill(&rx);
-                self.write(None).await;
-            }
-            if rx.is_disconnected() {
-                return;
+            while batch.len() < BATCH_SIZE {
+                match rx.try_recv() {
+                    Ok(entry) => batch.push(entry),
+                    Err(_) => break,
+                }
             }
         }
+        observe(&batch, &rates);
+        write_batch(&store, &mut batch, &mut pending_counters, None).await;
     }
-
-    /// Move queued entries into the batch, up to its size; how many it holds.
-    fn fill(&mut self, rx: &flume::Receiver<LogEntry>) -> usize {
-        while self.batch.len() < BATCH_SIZE {
-            match rx.try_recv() {
-                Ok(entry) => self.batch.push(entry),
-                Err(_) => break,
-            }
-        }
-        self.batch.len()
-    }
-
-    async fn write(&mut self, stopping: Option<&CancellationToken>) {
-        observe(&self.batch, &self.rates);
-        write_batch(
-            &self.store,
-            &mut self.batch,
-            &mut self.pending_counters,
-            stopping,
-            self.label,
-        )
-        .await;
-    }
-
-    async fn save_counters(&mut self) {
-        if !self.pending_counters.is_empty()
-            && let Err(e) = self
-                .store
-                .apply_usage_counters(&self.pending_counters)
-                .await
-        {
-            tracing::error!(error = %e, "usage counters could not be saved at shutdown");
-        }
+    if !pending_counters.is_empty()
+        && let Err(e) = store.apply_usage_counters(&pending_counters).await
+    {
+        tracing::error!(error = %e, "usage counters could not be saved at shutdown");
     }
 }
 
@@ -376,14 +272,13 @@ async fn write_batch(
     batch: &mut Vec<LogEntry>,
     counters: &mut UsageCounters,
     stopping: Option<&CancellationToken>,
-    writer: &'static str,
 ) {
     let mut delay = Duration::from_millis(100);
     let mut tries = 0;
     loop {
         let started = Instant::now();
         let result = store.insert_log_batch(batch).await;
-        crate::telemetry::record_log_write(started.elapsed(), batch.len(), result.is_ok(), writer);
+        crate::telemetry::record_log_write(started.elapsed(), batch.len(), result.is_ok());
         match result {
             Ok(()) => break,
             Err(e) => {

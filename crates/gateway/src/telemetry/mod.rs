@@ -289,12 +289,11 @@ pub fn record_limiter_rejection(kind: &'static str) {
     metrics::counter!(LIMITER_REJECTIONS, "kind" => kind).increment(1);
 }
 
-/// Record one log batch write: its duration, entries, whether it failed,
-/// and which writer (`main` or `backstop`) wrote it.
-pub fn record_log_write(elapsed: Duration, entries: usize, ok: bool, writer: &'static str) {
+/// Record one log batch write: its duration, entries and whether it failed.
+pub fn record_log_write(elapsed: Duration, entries: usize, ok: bool) {
     metrics::histogram!(LOG_WRITE_TIME).record(elapsed.as_secs_f64());
     if ok {
-        metrics::counter!(LOG_ENTRIES, "writer" => writer).increment(entries as u64);
+        metrics::counter!(LOG_ENTRIES).increment(entries as u64);
     } else {
         metrics::counter!(LOG_WRITE_ERRORS).increment(1);
     }
