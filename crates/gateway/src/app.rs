@@ -99,6 +99,8 @@ impl App {
             .await?,
         );
         let broadcast = ConfigBroadcast::connect(config.redis.as_deref()).await?;
+        // Before the log writer, which keeps handles to the recorder's series.
+        let metrics = crate::telemetry::install();
         let (sink, writer) = LogSink::start(
             &config.database,
             config.log_queue_capacity,
@@ -106,7 +108,6 @@ impl App {
         )
         .await?;
         let stop = CancellationToken::new();
-        let metrics = crate::telemetry::install();
         let mut background = vec![
             tokio::spawn(crate::telemetry::upkeep(metrics.clone(), stop.clone())),
             tokio::spawn(broadcast.clone().run(

@@ -6,6 +6,11 @@ use clap::Parser;
 use switchyard::{App, Cli, Config};
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc instead of glibc's allocator: glibc's malloc and free were about
+/// 15 % of the gateway's CPU at saturation (`bench/results/profile-2026-11-22.md`).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `.env` in the working directory only; real environment variables win.

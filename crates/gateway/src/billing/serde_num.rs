@@ -40,6 +40,20 @@ pub mod decimal {
 /// The `f64` nearest to `value` (correctly rounded through its decimal
 /// text), for JSON output and float counters; never used in arithmetic.
 pub fn decimal_to_f64(value: Decimal) -> f64 {
+    // Exact fast path (Clinger's): a mantissa below 2^53 and a power of ten
+    // up to 10^22 are both exact doubles, and one IEEE division of exact
+    // operands is correctly rounded — the same double the text gives.
+    const EXACT_MANTISSA: i128 = 1 << 53;
+    const POWERS_OF_TEN: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let mantissa = value.mantissa();
+    if let Some(&power) = POWERS_OF_TEN.get(value.scale() as usize)
+        && mantissa.abs() < EXACT_MANTISSA
+    {
+        return mantissa as f64 / power;
+    }
     value
         .normalize()
         .to_string()
@@ -189,5 +203,34 @@ impl<'de> Visitor<'de> for IntVisitor {
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<i64, D::Error> {
         d.deserialize_any(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_to_f64_matches_the_decimal_text() {
+        for text in [
+            "0",
+            "1",
+            "-1",
+            "0.1",
+            "0.112",
+            "0.000001",
+            "123456.789012",
+            "0.30000000000000004",
+            "9007199254740991",
+            "9007199254740993",
+            "-0.0000000000000000000000000001",
+            "79228162514264337593543950335",
+            "1.0000000000000000000000000001",
+            "3.3333333333333333333333333333",
+        ] {
+            let value = Decimal::from_str(text).unwrap();
+            let expected = value.normalize().to_string().parse::<f64>().unwrap();
+            assert_eq!(decimal_to_f64(value), expected, "{text}");
+        }
     }
 }

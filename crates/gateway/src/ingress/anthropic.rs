@@ -150,7 +150,7 @@ async fn ask_upstream(
     let body = Bytes::from(serde_json::to_vec(&value).ok()?);
     let client = app
         .http
-        .get(&channel.channel.proxy_url, channel.channel.skip_tls_verify)
+        .upstream(&channel.channel.proxy_url, channel.channel.skip_tls_verify)
         .ok()?;
     let response = post_json(&client, &target, body, false, COUNT_TOKENS_TIMEOUT)
         .await

@@ -287,7 +287,7 @@ async fn forward(call: &Call, row: &StoredResponse, op: Op) -> Result<Response, 
     let client = call
         .app
         .http
-        .get(&channel.channel.proxy_url, channel.channel.skip_tls_verify)
+        .upstream(&channel.channel.proxy_url, channel.channel.skip_tls_verify)
         .map_err(|e| ApiError::unavailable(e.to_string()))?;
     let response = send_bodyless(&client, op.method(), &url, &target, UPSTREAM_TIMEOUT)
         .await

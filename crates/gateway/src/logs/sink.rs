@@ -28,6 +28,7 @@ use crate::config::DatabaseConfig;
 use crate::stats::rates::{LiveRates, RateKey};
 use crate::store::logs::UsageCounters;
 use crate::store::{Store, StoreError};
+use crate::telemetry::FinishedMetrics;
 
 /// Largest batch written in one transaction.
 pub const BATCH_SIZE: usize = 512;
@@ -225,13 +226,14 @@ async fn write_loop(
 ) {
     let mut batch = Vec::with_capacity(BATCH_SIZE);
     let mut pending_counters = UsageCounters::default();
+    let mut metrics = FinishedMetrics::default();
     loop {
         let received = tokio::select! {
             n = rx.recv_many(&mut batch, BATCH_SIZE) => n,
             () = stop.cancelled() => {
                 rx.close();
                 while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
-                    observe(&batch, &rates);
+                    observe(&batch, &rates, &mut metrics);
                     write_batch(&store, &mut batch, &mut pending_counters, Some(&stop)).await;
                 }
                 break;
@@ -255,7 +257,7 @@ async fn write_loop(
                 }
             }
         }
-        observe(&batch, &rates);
+        observe(&batch, &rates, &mut metrics);
         write_batch(&store, &mut batch, &mut pending_counters, None).await;
     }
     if !pending_counters.is_empty()
@@ -313,13 +315,13 @@ async fn write_batch(
 
 /// What a batch tells the outside world before it is written: one process
 /// log line and the metrics per finished request, and the live rates.
-fn observe(batch: &[LogEntry], rates: &LiveRates) {
+fn observe(batch: &[LogEntry], rates: &LiveRates, metrics: &mut FinishedMetrics) {
     for entry in batch {
         let (LogEntry::Request { record, .. } | LogEntry::CountOnly(record)) = entry else {
             continue;
         };
         trace_request(record);
-        crate::telemetry::record_finished(record);
+        metrics.record(record);
         let mut keys = vec![RateKey::Group(
             record.group_id.clone(),
             record.token_name.clone(),

@@ -435,7 +435,7 @@ async fn send(
             let client = input
                 .app
                 .http
-                .get(&channel.channel.proxy_url, channel.channel.skip_tls_verify)
+                .upstream(&channel.channel.proxy_url, channel.channel.skip_tls_verify)
                 .map_err(|e| Failure::misconfigured(e.to_string()))?;
             post_json(&client, &target, body, input.head.stream, input.ttfb)
                 .await

@@ -1,15 +1,21 @@
-//! Talking to upstreams over HTTP: pooled clients (one per proxy/TLS
-//! setting), the time-to-first-byte timeout, and the response type shared
-//! with the fake channels.
+//! Talking to upstreams over HTTP: pooled clients (hyper's for direct
+//! connections, reqwest's per proxy/TLS setting), the time-to-first-byte
+//! timeout, and the response type shared with the fake channels.
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{LazyLock, Mutex, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http_body_util::{BodyDataStream, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use rustls_platform_verifier::BuilderVerifierExt;
 use thiserror::Error;
 
 use crate::providers::UpstreamTarget;
@@ -87,29 +93,99 @@ impl UpstreamResponse {
     }
 }
 
-/// Pooled HTTP clients keyed by (proxy URL, skip TLS verification).
+/// Pooled HTTP clients: hyper's own client for upstreams reached directly
+/// (the hot path), reqwest for channels behind a proxy or with TLS
+/// verification off, and for everything when the process has a proxy in
+/// its environment (`HTTPS_PROXY` and the like, which reqwest honours).
 #[derive(Debug)]
 pub struct HttpClients {
+    direct: Option<Arc<DirectClient>>,
     default: reqwest::Client,
     custom: Mutex<HashMap<(String, bool), reqwest::Client>>,
 }
 
+/// hyper's pooled client over plain TCP or rustls.
+pub type DirectClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The client an upstream request goes out on.
+#[derive(Debug, Clone)]
+pub enum UpstreamClient {
+    /// Straight to the upstream; `fallback` takes URLs hyper cannot send
+    /// as they are (credentials in the authority, characters that need
+    /// escaping), which reqwest normalises.
+    Direct {
+        /// The hot-path client (shared: one pool for every channel).
+        hyper: Arc<DirectClient>,
+        /// reqwest, for the URLs above.
+        fallback: reqwest::Client,
+    },
+    /// Through reqwest (a proxy, TLS verification off).
+    Reqwest(reqwest::Client),
+}
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Idle connections keep their read buffers, which grow when events pile
+/// up in a busy socket; cap how many are kept per upstream host.
+const POOL_MAX_IDLE_PER_HOST: usize = 256;
+const USER_AGENT: &str = concat!("switchyard/", env!("CARGO_PKG_VERSION"));
+/// Environment variables that give reqwest a system proxy.
+const PROXY_VARIABLES: [&str; 6] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
 fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(90))
-        // Idle connections keep their read buffers, which grow when events
-        // pile up in a busy socket; cap how many are kept per upstream host.
-        .pool_max_idle_per_host(256)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
+}
+
+/// hyper's client with the same settings as [`builder`]: HTTP/1.1 and
+/// HTTP/2 (by ALPN), the platform's trust store, no redirects.
+fn direct_client() -> Result<DirectClient, UpstreamError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_platform_verifier())
+        .map_err(|e| UpstreamError::Connect(format!("TLS set-up failed: {e}")))?
+        .with_no_client_auth();
+    let mut tcp = HttpConnector::new();
+    tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    tcp.set_nodelay(true);
+    tcp.enforce_http(false);
+    let connector = HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(tcp);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+        .pool_timer(TokioTimer::new())
+        .build(connector))
 }
 
 impl HttpClients {
-    /// Build the default client.
+    /// Build the default clients.
     pub fn new() -> Result<Self, UpstreamError> {
+        let proxied = PROXY_VARIABLES
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
         Ok(Self {
+            direct: if proxied {
+                None
+            } else {
+                Some(Arc::new(direct_client()?))
+            },
             default: builder()
                 .build()
                 .map_err(|e| UpstreamError::Connect(e.to_string()))?,
@@ -117,7 +193,26 @@ impl HttpClients {
         })
     }
 
-    /// The client for a channel's proxy and TLS settings.
+    /// The client an upstream request on a channel with these proxy and
+    /// TLS settings goes out on.
+    pub fn upstream(
+        &self,
+        proxy_url: &str,
+        skip_tls_verify: bool,
+    ) -> Result<UpstreamClient, UpstreamError> {
+        match &self.direct {
+            Some(hyper) if proxy_url.is_empty() && !skip_tls_verify => Ok(UpstreamClient::Direct {
+                hyper: hyper.clone(),
+                fallback: self.default.clone(),
+            }),
+            _ => self
+                .get(proxy_url, skip_tls_verify)
+                .map(UpstreamClient::Reqwest),
+        }
+    }
+
+    /// The reqwest client for a channel's proxy and TLS settings (token
+    /// endpoints, balances, notifications).
     pub fn get(
         &self,
         proxy_url: &str,
@@ -147,90 +242,165 @@ impl HttpClients {
     }
 }
 
+/// An upstream request before it goes out on a client.
+struct Outgoing<'a> {
+    method: http::Method,
+    url: &'a str,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl<'a> Outgoing<'a> {
+    /// `defaults`, then `target`'s credentials and headers, appended in
+    /// that order (a header named twice is sent twice).
+    fn new(
+        method: http::Method,
+        url: &'a str,
+        target: &UpstreamTarget,
+        defaults: &[(HeaderName, HeaderValue)],
+        body: Bytes,
+    ) -> Self {
+        let mut headers = HeaderMap::with_capacity(defaults.len() + target.headers.len() + 2);
+        for (name, value) in defaults.iter().chain(&target.auth).chain(&target.headers) {
+            headers.append(name.clone(), value.clone());
+        }
+        Self {
+            method,
+            url,
+            headers,
+            body,
+        }
+    }
+}
+
+fn json_headers(stream: bool) -> [(HeaderName, HeaderValue); 2] {
+    let accept = if stream {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    [
+        (
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ),
+        (http::header::ACCEPT, HeaderValue::from_static(accept)),
+    ]
+}
+
 /// POST `body` as JSON to `target`, waiting at most `ttfb` for the response headers.
 pub async fn post_json(
-    client: &reqwest::Client,
+    client: &UpstreamClient,
     target: &UpstreamTarget,
     body: Bytes,
     stream: bool,
     ttfb: Duration,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    let request = request_to(client, http::Method::POST, &target.url)
-        .header(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )
-        .header(
-            http::header::ACCEPT,
-            HeaderValue::from_static(if stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            }),
-        )
-        .body(body);
-    dispatch(request, target, ttfb).await
+    let outgoing = Outgoing::new(
+        http::Method::POST,
+        &target.url,
+        target,
+        &json_headers(stream),
+        body,
+    );
+    send(client, outgoing, ttfb).await
 }
 
 /// POST `body` to `target` with exactly its credentials and headers — no
 /// default content type or accept, because the caller signed them (AWS
 /// SigV4) — waiting at most `ttfb` for the response headers.
 pub async fn post_exact(
-    client: &reqwest::Client,
+    client: &UpstreamClient,
     target: &UpstreamTarget,
     body: Bytes,
     ttfb: Duration,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    let request = request_to(client, http::Method::POST, &target.url).body(body);
-    dispatch(request, target, ttfb).await
+    let outgoing = Outgoing::new(http::Method::POST, &target.url, target, &[], body);
+    send(client, outgoing, ttfb).await
 }
 
-/// Upstream URLs already parsed, by their text. Parsing a URL (its host
-/// above all) cost more than the rest of building a request, and a gateway
-/// sends to few distinct URLs. Bounded: cleared when full.
-static PARSED_URLS: LazyLock<RwLock<HashMap<String, reqwest::Url>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
-const PARSED_URLS_MAX: usize = 4096;
-
-/// A request to `url`, parsed once per distinct URL. A URL that does not
-/// parse is handed to reqwest as text, which reports it when sending.
-fn request_to(
-    client: &reqwest::Client,
+/// Send a request without a body (`GET`, `DELETE`, a bare `POST`) to `url`
+/// with `target`'s credentials and headers.
+pub async fn send_bodyless(
+    client: &UpstreamClient,
     method: http::Method,
     url: &str,
-) -> reqwest::RequestBuilder {
-    match parsed_url(url) {
-        Some(parsed) => client.request(method, parsed),
-        None => client.request(method, url),
-    }
-}
-
-fn parsed_url(text: &str) -> Option<reqwest::Url> {
-    if let Some(url) = PARSED_URLS.read().ok().and_then(|m| m.get(text).cloned()) {
-        return Some(url);
-    }
-    let url = reqwest::Url::parse(text).ok()?;
-    if let Ok(mut m) = PARSED_URLS.write() {
-        if m.len() >= PARSED_URLS_MAX {
-            m.clear();
-        }
-        m.insert(text.to_owned(), url.clone());
-    }
-    Some(url)
-}
-
-/// Add `target`'s credentials and headers, send, and wait at most `ttfb`
-/// for the response headers.
-async fn dispatch(
-    mut request: reqwest::RequestBuilder,
     target: &UpstreamTarget,
     ttfb: Duration,
 ) -> Result<UpstreamResponse, UpstreamError> {
-    if let Some((name, value)) = &target.auth {
-        request = request.header(name.clone(), value.clone());
+    let accept = [(
+        http::header::ACCEPT,
+        HeaderValue::from_static("application/json"),
+    )];
+    let outgoing = Outgoing::new(method, url, target, &accept, Bytes::new());
+    send(client, outgoing, ttfb).await
+}
+
+/// Send on `client`, waiting at most `ttfb` for the response headers.
+async fn send(
+    client: &UpstreamClient,
+    outgoing: Outgoing<'_>,
+    ttfb: Duration,
+) -> Result<UpstreamResponse, UpstreamError> {
+    match client {
+        UpstreamClient::Direct { hyper, fallback } => match direct_uri(outgoing.url) {
+            Some(uri) => send_direct(hyper, uri, outgoing, ttfb).await,
+            None => send_reqwest(fallback, outgoing, ttfb).await,
+        },
+        UpstreamClient::Reqwest(client) => send_reqwest(client, outgoing, ttfb).await,
     }
-    for (name, value) in &target.headers {
-        request = request.header(name.clone(), value.clone());
+}
+
+async fn send_direct(
+    client: &DirectClient,
+    uri: http::Uri,
+    outgoing: Outgoing<'_>,
+    ttfb: Duration,
+) -> Result<UpstreamResponse, UpstreamError> {
+    let Outgoing {
+        method,
+        mut headers,
+        body,
+        ..
+    } = outgoing;
+    if !headers.contains_key(http::header::USER_AGENT) {
+        headers.insert(
+            http::header::USER_AGENT,
+            HeaderValue::from_static(USER_AGENT),
+        );
+    }
+    let mut request = http::Request::new(Full::new(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    let response = tokio::time::timeout(ttfb, client.request(request))
+        .await
+        .map_err(|_| UpstreamError::Timeout(ttfb))?
+        .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
+    let (parts, body) = response.into_parts();
+    let body =
+        BodyDataStream::new(body).map(|r| r.map_err(|e| UpstreamError::Body(error_chain(&e))));
+    Ok(UpstreamResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body: Box::pin(body),
+    })
+}
+
+async fn send_reqwest(
+    client: &reqwest::Client,
+    outgoing: Outgoing<'_>,
+    ttfb: Duration,
+) -> Result<UpstreamResponse, UpstreamError> {
+    let Outgoing {
+        method,
+        url,
+        headers,
+        body,
+    } = outgoing;
+    let mut request = client.request(method, url).headers(headers);
+    if !body.is_empty() {
+        request = request.body(body);
     }
     let response = tokio::time::timeout(ttfb, request.send())
         .await
@@ -248,7 +418,34 @@ async fn dispatch(
     })
 }
 
-/// An error and its sources, `: `-separated (reqwest hides the cause otherwise).
+/// Upstream URLs already parsed for hyper, by their text; `None` for URLs
+/// hyper cannot send as they are. A gateway sends to few distinct URLs.
+/// Bounded: cleared when full.
+static PARSED_URIS: LazyLock<RwLock<HashMap<String, Option<http::Uri>>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+const PARSED_URIS_MAX: usize = 4096;
+
+/// `url` as hyper sends it: absolute, `http` or `https`, no credentials in
+/// the authority. Parsed once per distinct URL.
+fn direct_uri(url: &str) -> Option<http::Uri> {
+    if let Some(known) = PARSED_URIS.read().ok().and_then(|m| m.get(url).cloned()) {
+        return known;
+    }
+    let parsed = url.parse::<http::Uri>().ok().filter(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.authority().is_some_and(|a| !a.as_str().contains('@'))
+    });
+    if let Ok(mut m) = PARSED_URIS.write() {
+        if m.len() >= PARSED_URIS_MAX {
+            m.clear();
+        }
+        m.insert(url.to_owned(), parsed.clone());
+    }
+    parsed
+}
+
+/// An error and its sources, `: `-separated (reqwest and hyper hide the
+/// cause otherwise).
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
@@ -260,36 +457,103 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// Send a request without a body (`GET`, `DELETE`, a bare `POST`) to `url`
-/// with `target`'s credentials and headers.
-pub async fn send_bodyless(
-    client: &reqwest::Client,
-    method: http::Method,
-    url: &str,
-    target: &UpstreamTarget,
-    ttfb: Duration,
-) -> Result<UpstreamResponse, UpstreamError> {
-    let request = request_to(client, method, url).header(
-        http::header::ACCEPT,
-        HeaderValue::from_static("application/json"),
-    );
-    dispatch(request, target, ttfb).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
-    fn parsed_urls_are_reused_and_bad_ones_left_to_reqwest() {
+    fn direct_uris_are_reused_and_the_rest_left_to_reqwest() {
         let text = "http://127.0.0.1:9/v1/chat/completions?x=1";
-        let first = parsed_url(text).expect("parses");
-        assert_eq!(first.as_str(), text);
-        assert_eq!(parsed_url(text), Some(first));
-        assert!(PARSED_URLS.read().is_ok_and(|m| m.contains_key(text)));
-        assert_eq!(parsed_url("not a url"), None);
-        let client = reqwest::Client::new();
-        let built = request_to(&client, http::Method::POST, "not a url").build();
-        assert!(built.is_err(), "reqwest reports the bad URL");
+        let first = direct_uri(text).expect("parses");
+        assert_eq!(first.to_string(), text);
+        assert_eq!(direct_uri(text), Some(first));
+        assert!(PARSED_URIS.read().is_ok_and(|m| m.contains_key(text)));
+        for url in [
+            "not a url",
+            "/relative",
+            "ftp://127.0.0.1/x",
+            "http://user:pass@127.0.0.1:9/x",
+        ] {
+            assert_eq!(direct_uri(url), None, "{url}");
+        }
+    }
+
+    /// Answer one request on `listener` with `200 {}` and return its head.
+    async fn answer_once(listener: &tokio::net::TcpListener) -> String {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "connection closed before the head ended");
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let reply = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+        socket.write_all(reply).await.unwrap();
+        String::from_utf8_lossy(&seen).to_lowercase()
+    }
+
+    #[tokio::test]
+    async fn direct_client_sends_the_headers_and_falls_back_for_credentials() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let clients = HttpClients::new().unwrap();
+        let client = clients.upstream("", false).unwrap();
+        assert!(matches!(client, UpstreamClient::Direct { .. }));
+        let target = |url: String| UpstreamTarget {
+            url,
+            auth: Some((
+                http::header::AUTHORIZATION,
+                HeaderValue::from_static("Bearer sk-up"),
+            )),
+            headers: vec![(
+                HeaderName::from_static("x-extra"),
+                HeaderValue::from_static("1"),
+            )],
+        };
+        let direct = target(format!("http://127.0.0.1:{port}/v1/chat/completions"));
+        let (head, response) = tokio::join!(
+            answer_once(&listener),
+            post_json(
+                &client,
+                &direct,
+                Bytes::from_static(b"{}"),
+                true,
+                Duration::from_secs(5)
+            )
+        );
+        let response = response.unwrap();
+        assert_eq!(response.status, StatusCode::OK);
+        let body = response
+            .read_all(1024, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(&body[..], b"{}");
+        for line in [
+            "post /v1/chat/completions http/1.1",
+            "content-type: application/json",
+            "accept: text/event-stream",
+            "authorization: bearer sk-up",
+            "x-extra: 1",
+            "user-agent: switchyard/",
+            "content-length: 2",
+        ] {
+            assert!(head.contains(line), "{line} missing from {head}");
+        }
+        // Credentials in the URL: reqwest turns them into basic auth.
+        let mut with_user = target(format!("http://u:p@127.0.0.1:{port}/x"));
+        with_user.auth = None;
+        let (head, response) = tokio::join!(
+            answer_once(&listener),
+            post_exact(
+                &client,
+                &with_user,
+                Bytes::from_static(b"{}"),
+                Duration::from_secs(5)
+            )
+        );
+        assert_eq!(response.unwrap().status, StatusCode::OK);
+        assert!(head.contains("authorization: basic dtpw"), "{head}");
     }
 }

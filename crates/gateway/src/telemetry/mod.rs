@@ -6,7 +6,7 @@
 //! overhead when the response headers go out ([`record_request`]); the log
 //! writer records every finished request (count, duration, TTFB, tokens,
 //! amount) and its own queue and write latency, off the request path
-//! ([`record_finished`], [`record_log_write`]). Upstream errors are counted
+//! ([`FinishedMetrics`], [`record_log_write`]). Upstream errors are counted
 //! per failed attempt ([`record_upstream_error`]) and limiter refusals by
 //! the limits module ([`record_limiter_rejection`]).
 //!
@@ -15,10 +15,12 @@
 //! (and in deliberate back-off). The same figure is sent to clients as
 //! `Server-Timing: gateway;dur=…, upstream;dur=…`.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::HeaderValue;
+use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::logs::record::LogRecord;
@@ -234,43 +236,120 @@ fn class_label(code: i64) -> &'static str {
     }
 }
 
-/// Record a finished request from its log row. The model label is only the
-/// configured model of a request that reached a channel (empty otherwise),
-/// so a client cannot create label values.
-pub fn record_finished(r: &LogRecord) {
-    let (model, channel) = if r.channel_id > 0 {
-        (r.model.clone(), r.channel_id.to_string())
-    } else {
-        (String::new(), "0".to_owned())
-    };
-    let class = class_label(r.code);
-    metrics::counter!(MODEL_REQUESTS, "model" => model.clone(), "channel" => channel.clone(), "status_class" => class)
-        .increment(1);
-    let seconds = |ms: i64| ms.max(0) as f64 / 1000.0;
-    metrics::histogram!(REQUEST_DURATION, "model" => model.clone(), "channel" => channel.clone(), "status_class" => class)
-        .record(seconds(r.created_at - r.request_at));
-    if r.channel_id == 0 {
-        return;
-    }
-    metrics::histogram!(TTFB, "model" => model.clone(), "channel" => channel.clone())
-        .record(seconds(r.ttfb_milliseconds));
-    let u = &r.usage;
-    for (kind, n) in [
-        ("input", u.input_tokens),
-        ("output", u.output_tokens),
-        ("cached", u.cached_tokens),
-        ("reasoning", u.reasoning_tokens),
-    ] {
-        if let Ok(n) = u64::try_from(n)
-            && n > 0
-        {
-            metrics::counter!(TOKENS, "model" => model.clone(), "channel" => channel.clone(), "kind" => kind)
-                .increment(n);
+/// The per-request metrics of finished requests, recorded by the log
+/// writer. The series of each (model, channel, status class) are looked
+/// up once and their handles kept: building the labelled key and finding
+/// it in the registry cost more than the increments.
+#[derive(Default)]
+pub struct FinishedMetrics {
+    by_model: HashMap<String, HashMap<(i64, &'static str), Series>>,
+    series: usize,
+}
+
+/// Most label sets kept; past this the cache starts again (the registry
+/// keeps the series either way).
+const MAX_CACHED_SERIES: usize = 4096;
+
+/// The handles of one (model, channel, status class).
+struct Series {
+    requests: Counter,
+    duration: Histogram,
+    ttfb: Option<Histogram>,
+    tokens: [Option<Counter>; 4],
+    amount: Option<Gauge>,
+}
+
+const TOKEN_KINDS: [&str; 4] = ["input", "output", "cached", "reasoning"];
+
+impl Series {
+    fn register(model: &str, channel: i64, class: &'static str) -> Self {
+        let mut labels = series_labels(model, channel);
+        let ttfb = (channel > 0).then(|| metrics::histogram!(TTFB, labels.clone()));
+        labels.push(Label::from_static_parts("status_class", class));
+        Self {
+            requests: metrics::counter!(MODEL_REQUESTS, labels.clone()),
+            duration: metrics::histogram!(REQUEST_DURATION, labels),
+            ttfb,
+            tokens: [None, None, None, None],
+            amount: None,
         }
     }
-    if r.used_amount > 0.0 {
-        metrics::gauge!(AMOUNT, "model" => model, "channel" => channel).increment(r.used_amount);
+}
+
+impl FinishedMetrics {
+    /// Record a finished request from its log row. The model label is only
+    /// the configured model of a request that reached a channel (empty
+    /// otherwise), so a client cannot create label values.
+    pub fn record(&mut self, r: &LogRecord) {
+        let (model, channel) = if r.channel_id > 0 {
+            (r.model.as_str(), r.channel_id)
+        } else {
+            ("", 0)
+        };
+        let class = class_label(r.code);
+        let Some(series) = self.series(model, channel, class) else {
+            return;
+        };
+        let seconds = |ms: i64| ms.max(0) as f64 / 1000.0;
+        series.requests.increment(1);
+        series.duration.record(seconds(r.created_at - r.request_at));
+        let Some(ttfb) = &series.ttfb else { return };
+        ttfb.record(seconds(r.ttfb_milliseconds));
+        let u = &r.usage;
+        let counts = [
+            u.input_tokens,
+            u.output_tokens,
+            u.cached_tokens,
+            u.reasoning_tokens,
+        ];
+        for (i, n) in counts.into_iter().enumerate() {
+            if let Ok(n) = u64::try_from(n)
+                && n > 0
+            {
+                if series.tokens[i].is_none() {
+                    let mut labels = series_labels(model, channel);
+                    labels.push(Label::from_static_parts("kind", TOKEN_KINDS[i]));
+                    series.tokens[i] = Some(metrics::counter!(TOKENS, labels));
+                }
+                if let Some(counter) = &series.tokens[i] {
+                    counter.increment(n);
+                }
+            }
+        }
+        if r.used_amount > 0.0 {
+            let gauge = series
+                .amount
+                .get_or_insert_with(|| metrics::gauge!(AMOUNT, series_labels(model, channel)));
+            gauge.increment(r.used_amount);
+        }
     }
+
+    fn series(&mut self, model: &str, channel: i64, class: &'static str) -> Option<&mut Series> {
+        let known = self
+            .by_model
+            .get(model)
+            .is_some_and(|m| m.contains_key(&(channel, class)));
+        if !known {
+            if self.series >= MAX_CACHED_SERIES {
+                self.by_model.clear();
+                self.series = 0;
+            }
+            let series = Series::register(model, channel, class);
+            self.by_model
+                .entry(model.to_owned())
+                .or_default()
+                .insert((channel, class), series);
+            self.series += 1;
+        }
+        self.by_model.get_mut(model)?.get_mut(&(channel, class))
+    }
+}
+
+fn series_labels(model: &str, channel: i64) -> Vec<Label> {
+    vec![
+        Label::new("model", model.to_owned()),
+        Label::new("channel", channel.to_string()),
+    ]
 }
 
 /// Record a failed upstream attempt (`status` 0: no answer).

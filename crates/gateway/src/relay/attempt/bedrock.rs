@@ -64,7 +64,7 @@ pub(super) async fn send(
     let client = input
         .app
         .http
-        .get(&channel.proxy_url, channel.skip_tls_verify)
+        .upstream(&channel.proxy_url, channel.skip_tls_verify)
         .map_err(|e| Failure::misconfigured(e.to_string()))?;
     let response = post_exact(&client, &target, body, input.ttfb)
         .await

@@ -64,6 +64,11 @@ pub(super) async fn send(
         auth: Some(auth),
         headers,
     };
+    let client = input
+        .app
+        .http
+        .upstream(&channel.proxy_url, channel.skip_tls_verify)
+        .map_err(|e| Failure::misconfigured(e.to_string()))?;
     post_json(&client, &target, body, input.head.stream, input.ttfb)
         .await
         .map_err(|e| Failure::transport(&e))

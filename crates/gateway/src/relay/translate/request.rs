@@ -9,7 +9,7 @@ use switchyard_protocol::convert::{
 };
 use switchyard_protocol::gemini::GenerateContentRequest;
 use switchyard_protocol::ir;
-use switchyard_protocol::json::{Patch, quote_str, scan_object, set_member};
+use switchyard_protocol::json::{ObjectScan, Patch, quote_str, scan_object, set_member};
 use switchyard_protocol::openai::ChatRequest;
 use switchyard_protocol::responses::ResponsesRequest;
 
@@ -125,8 +125,13 @@ pub fn set_model(body: &Bytes, model: &str) -> Result<Bytes, TranslateError> {
     if same {
         return Ok(body.clone());
     }
+    set_model_in(body, &scan, model)
+}
+
+/// Set the top-level `model` of `body`, whose top level `scan` holds.
+pub fn set_model_in(body: &Bytes, scan: &ObjectScan, model: &str) -> Result<Bytes, TranslateError> {
     let mut patch = Patch::new();
-    set_member(&mut patch, body, &scan, "model", &quote_str(model));
+    set_member(&mut patch, body, scan, "model", &quote_str(model));
     patch
         .apply(body)
         .map_err(|e| TranslateError::Patch(e.to_string()))

@@ -8,12 +8,12 @@ use switchyard_protocol::convert::{self, ConvertError, EncodeOptions};
 use switchyard_protocol::gemini::GenerateContentResponse;
 use switchyard_protocol::inspect::ResponseFacts;
 use switchyard_protocol::ir;
-use switchyard_protocol::json::{ValueKind, scan_object};
+use switchyard_protocol::json::{ObjectScan, ValueKind, scan_object};
 use switchyard_protocol::openai::{ChatCompletion, OpenAiUsage};
 use switchyard_protocol::responses::ResponseObject;
 
 use super::TranslateError;
-use super::request::set_model;
+use super::request::{set_model, set_model_in};
 use crate::relay::events::error_message;
 use crate::relay::protocol::Protocol;
 
@@ -51,6 +51,9 @@ pub fn convert_answer(
     body: Bytes,
     ctx: &AnswerContext<'_>,
 ) -> Result<Inspected, TranslateError> {
+    if client == upstream && openai_shaped(upstream) {
+        return openai_same_protocol(body, ctx.requested_model);
+    }
     if let Some(message) = error_in_answer(upstream, &body) {
         return Ok(Err(message));
     }
@@ -85,9 +88,56 @@ fn error_in_answer(upstream: Protocol, body: &[u8]) -> Option<String> {
     }
 }
 
+/// Answers in OpenAI's shapes (chat, completions, embeddings).
+fn openai_shaped(protocol: Protocol) -> bool {
+    matches!(
+        protocol,
+        Protocol::Chat | Protocol::Completions | Protocol::Embeddings
+    )
+}
+
+/// A same-protocol OpenAI answer, inspected with one scan of its top level:
+/// an error object in its place, else usage, id and `model` rewritten to
+/// the requested name (every other byte kept).
+fn openai_same_protocol(body: Bytes, requested_model: &str) -> Result<Inspected, TranslateError> {
+    let Ok(scan) = scan_object(&body) else {
+        return Ok(Ok(Answer {
+            body,
+            usage: None,
+            upstream_id: String::new(),
+        }));
+    };
+    if let Some(message) = error_object(&body, &scan) {
+        return Ok(Err(message));
+    }
+    let facts = openai_facts_of(&body, &scan);
+    let model = scan.get(&body, "model");
+    let body = match model {
+        Some(m) if m.kind == ValueKind::String => {
+            if m.read_str(&body).is_ok_and(|m| m == requested_model) {
+                body
+            } else {
+                set_model_in(&body, &scan, requested_model)?
+            }
+        }
+        _ => body,
+    };
+    Ok(Ok(Answer {
+        body,
+        usage: facts.usage,
+        upstream_id: facts.upstream_id.unwrap_or_default(),
+    }))
+}
+
 /// The message of an OpenAI-shaped error object answered with status 200.
 pub fn openai_error_with_200(body: &[u8]) -> Option<String> {
     let scan = scan_object(body).ok()?;
+    error_object(body, &scan)
+}
+
+/// The message of the top-level `error` object of an answer that has no
+/// `choices` or `data`.
+fn error_object(body: &[u8], scan: &ObjectScan) -> Option<String> {
     let error = scan
         .get(body, "error")
         .filter(|e| e.kind == ValueKind::Object)?;
@@ -142,9 +192,13 @@ fn names_model(body: &[u8]) -> bool {
 
 /// Usage and id of an OpenAI answer (chat, completion, embeddings).
 fn openai_facts(body: &[u8]) -> ResponseFacts {
-    let Ok(scan) = scan_object(body) else {
-        return ResponseFacts::default();
-    };
+    match scan_object(body) {
+        Ok(scan) => openai_facts_of(body, &scan),
+        Err(_) => ResponseFacts::default(),
+    }
+}
+
+fn openai_facts_of(body: &[u8], scan: &ObjectScan) -> ResponseFacts {
     let usage = scan
         .get(body, "usage")
         .filter(|u| u.kind == ValueKind::Object)
