@@ -118,9 +118,10 @@ pub struct Cli {
     #[arg(long, env = "LOG_QUEUE_CAPACITY", default_value_t = 10_000)]
     pub log_queue_capacity: usize,
 
-    /// CPU priority of the log writer: `normal` (shares the CPU fairly) or `idle` (runs only on CPU
-    /// time requests leave free: lower tail latency, less peak throughput).
-    #[arg(long, env = "LOG_WRITER_PRIORITY", value_enum, default_value_t = WriterPriority::Normal)]
+    /// CPU priority of the log writer: `low` (nice 19: requests preempt it, it is never starved),
+    /// `normal` (shares the CPU fairly) or `idle` (runs only on CPU time requests leave free:
+    /// lowest tail latency, less peak throughput).
+    #[arg(long, env = "LOG_WRITER_PRIORITY", value_enum, default_value_t = WriterPriority::Low)]
     pub log_writer_priority: WriterPriority,
 
     /// Comma-separated CIDRs of reverse proxies whose X-Forwarded-For / X-Real-IP is trusted.

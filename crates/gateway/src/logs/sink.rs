@@ -9,11 +9,12 @@
 //! The writer runs on its own thread, with its own single-threaded runtime
 //! and its own database connections, so that the kernel can preempt a
 //! batch in favour of requests instead of requests waiting behind it on
-//! the runtime. Optionally (`LOG_WRITER_PRIORITY=idle`) at Linux's
-//! `SCHED_IDLE` priority, which the SQLite threads it starts inherit:
-//! then logging never delays a request, but when the CPU has no idle time
-//! the queue fills and `send` waits (the same back-pressure as a slow
-//! database).
+//! the runtime. By default at nice 19 (`LOG_WRITER_PRIORITY=low`), which
+//! the SQLite threads it starts inherit: a waking request preempts a
+//! batch, and the writer still gets a share of a saturated CPU.
+//! Optionally at Linux's `SCHED_IDLE` priority (`idle`): then logging
+//! never delays a request, but when the CPU has no idle time the queue
+//! fills and `send` waits (the same back-pressure as a slow database).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,8 +44,13 @@ const WRITER_CONNECTIONS: u32 = 2;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum WriterPriority {
     /// The normal priority: shares the CPU fairly with the request path.
-    #[default]
     Normal,
+    /// Nice 19 (the normal policy): a request that wakes up preempts the
+    /// writer, so a batch delays requests far less than at `normal`, yet
+    /// the writer keeps a small share of a saturated CPU and is never
+    /// starved. The default.
+    #[default]
+    Low,
     /// Linux `SCHED_IDLE`: runs only on CPU time the request path leaves
     /// free, so it never delays a request. Near saturation the queue fills
     /// and requests wait for it: less peak throughput, and an overloaded
@@ -175,9 +181,7 @@ impl WriterThread {
             ready,
             done,
         } = self;
-        if priority == WriterPriority::Idle {
-            lower_priority();
-        }
+        lower_priority(priority);
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -204,16 +208,22 @@ impl WriterThread {
     }
 }
 
-/// Put the calling thread at the idle CPU priority, so that it runs only
-/// when nothing else on its CPU wants to. Best effort: where that is not
-/// allowed the writer keeps the normal priority.
-fn lower_priority() {
+/// Put the calling thread (and so the SQLite threads it starts, which
+/// inherit it) at `priority`. Best effort: where that is not allowed the
+/// writer keeps the normal priority.
+fn lower_priority(priority: WriterPriority) {
     use thread_priority::{
         NormalThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
         set_thread_priority_and_policy, thread_native_id,
     };
-    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle) {
+    let policy = match priority {
+        WriterPriority::Normal => return,
+        WriterPriority::Low => NormalThreadSchedulePolicy::Other,
+        WriterPriority::Idle => NormalThreadSchedulePolicy::Idle,
+    };
+    let policy = ThreadSchedulePolicy::Normal(policy);
+    if let Err(e) = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, policy)
+    {
         tracing::debug!(error = ?e, "log writer keeps the normal CPU priority");
     }
 }
@@ -354,4 +364,56 @@ fn trace_request(r: &LogRecord) {
         ip = %r.ip,
         "request finished"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DbTarget;
+
+    /// Nice value and scheduling policy of this process's thread named `name`.
+    fn thread_sched(name: &str) -> Option<(i64, i64)> {
+        for task in std::fs::read_dir("/proc/self/task").ok()? {
+            let path = task.ok()?.path();
+            let comm = std::fs::read_to_string(path.join("comm")).ok()?;
+            if comm.trim_end() != name {
+                continue;
+            }
+            let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+            // Fields after the parenthesised command: state is field 3.
+            let rest = &stat[stat.rfind(')')? + 2..];
+            let fields: Vec<&str> = rest.split(' ').collect();
+            let nice = fields.get(19 - 3)?.parse().ok()?;
+            let policy = fields.get(41 - 3)?.parse().ok()?;
+            return Some((nice, policy));
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn the_writer_runs_at_nice_19_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = DatabaseConfig {
+            main: DbTarget::Sqlite(dir.path().join("logs.db")),
+            logs: None,
+            max_connections: 2,
+            sqlite_busy_timeout: Duration::from_secs(3),
+        };
+        Store::connect(&database)
+            .await
+            .unwrap()
+            .migrate()
+            .await
+            .unwrap();
+        let (sink, writer) = LogSink::start(&database, 16, WriterPriority::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            thread_sched("switchyard-log-"),
+            Some((19, 0)),
+            "nice 19, SCHED_OTHER"
+        );
+        drop(sink);
+        writer.shutdown(Duration::from_secs(5)).await;
+    }
 }
