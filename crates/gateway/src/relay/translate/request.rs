@@ -118,6 +118,12 @@ pub fn same_protocol_body(
 /// Replace the top-level `model` if it differs.
 pub fn set_model(body: &Bytes, model: &str) -> Result<Bytes, TranslateError> {
     let scan = scan_object(body).map_err(|e| TranslateError::Patch(e.to_string()))?;
+    set_model_in(body, &scan, model)
+}
+
+/// Replace the top-level `model` of `body`, whose top level `scan` holds,
+/// if it differs.
+pub fn set_model_in(body: &Bytes, scan: &ObjectScan, model: &str) -> Result<Bytes, TranslateError> {
     let same = scan
         .get(body, "model")
         .and_then(|m| m.read_str(body).ok())
@@ -125,11 +131,6 @@ pub fn set_model(body: &Bytes, model: &str) -> Result<Bytes, TranslateError> {
     if same {
         return Ok(body.clone());
     }
-    set_model_in(body, &scan, model)
-}
-
-/// Set the top-level `model` of `body`, whose top level `scan` holds.
-pub fn set_model_in(body: &Bytes, scan: &ObjectScan, model: &str) -> Result<Bytes, TranslateError> {
     let mut patch = Patch::new();
     set_member(&mut patch, body, scan, "model", &quote_str(model));
     patch

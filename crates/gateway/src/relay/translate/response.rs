@@ -110,17 +110,14 @@ fn openai_same_protocol(body: Bytes, requested_model: &str) -> Result<Inspected,
     if let Some(message) = error_object(&body, &scan) {
         return Ok(Err(message));
     }
-    let facts = openai_facts_of(&body, &scan);
-    let model = scan.get(&body, "model");
-    let body = match model {
-        Some(m) if m.kind == ValueKind::String => {
-            if m.read_str(&body).is_ok_and(|m| m == requested_model) {
-                body
-            } else {
-                set_model_in(&body, &scan, requested_model)?
-            }
-        }
-        _ => body,
+    let facts = openai_facts(&body, &scan);
+    let names_model = scan
+        .get(&body, "model")
+        .is_some_and(|m| m.kind == ValueKind::String);
+    let body = if names_model {
+        set_model_in(&body, &scan, requested_model)?
+    } else {
+        body
     };
     Ok(Ok(Answer {
         body,
@@ -152,8 +149,9 @@ fn error_object(body: &[u8], scan: &ObjectScan) -> Option<String> {
     Some(error_message(&value))
 }
 
-/// A same-protocol answer: usage and id read, `model` rewritten to the
-/// requested name where the body carries it, every other byte kept.
+/// A same-protocol answer in a dialect other than OpenAI's (those are
+/// [`openai_same_protocol`]'s): usage and id read, `model` rewritten to
+/// the requested name where the body carries it, every other byte kept.
 fn same_protocol(
     protocol: Protocol,
     body: Bytes,
@@ -163,8 +161,7 @@ fn same_protocol(
         Protocol::Anthropic => convert::anthropic::inspect::inspect_response(&body),
         Protocol::Responses => convert::responses::inspect::inspect_response(&body),
         Protocol::Gemini => convert::gemini::inspect::inspect_response(&body),
-        Protocol::GeminiEmbed | Protocol::GeminiBatchEmbed => ResponseFacts::default(),
-        _ => openai_facts(&body),
+        _ => ResponseFacts::default(),
     };
     let rewrites_model = !matches!(
         protocol,
@@ -191,14 +188,7 @@ fn names_model(body: &[u8]) -> bool {
 }
 
 /// Usage and id of an OpenAI answer (chat, completion, embeddings).
-fn openai_facts(body: &[u8]) -> ResponseFacts {
-    match scan_object(body) {
-        Ok(scan) => openai_facts_of(body, &scan),
-        Err(_) => ResponseFacts::default(),
-    }
-}
-
-fn openai_facts_of(body: &[u8], scan: &ObjectScan) -> ResponseFacts {
+fn openai_facts(body: &[u8], scan: &ObjectScan) -> ResponseFacts {
     let usage = scan
         .get(body, "usage")
         .filter(|u| u.kind == ValueKind::Object)
