@@ -6,7 +6,7 @@
 use super::processor::{Continuation, Progress, StreamProcessor};
 use bytes::BytesMut;
 use switchyard_protocol::json::{ObjectScan, Patch, ValueKind, quote_str, scan_object, set_member};
-use switchyard_protocol::openai::{ChunkView, OpenAiUsage, chunk_content_text};
+use switchyard_protocol::openai::{ChunkView, OpenAiUsage, chunk_content_text, is_plain_chunk};
 use switchyard_protocol::sse::{
     SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event,
 };
@@ -99,6 +99,15 @@ impl StreamState {
             return;
         }
         let data = &event.data;
+        // Past the first output, most chunks only need forwarding.
+        if self.progress.saw_output
+            && !self.progress.upstream_id.is_empty()
+            && is_plain_chunk(data, &self.requested_model)
+        {
+            self.retain(data);
+            self.emit(out, &event, data);
+            return;
+        }
         let Ok(scan) = scan_object(data) else {
             self.emit(out, &event, data);
             return;
@@ -128,10 +137,7 @@ impl StreamState {
                 .unwrap_or_default();
             self.progress.upstream_error = Some(error_message(&value));
         }
-        if self.progress.usage.is_none() {
-            self.retained.extend_from_slice(data);
-            self.retained_ends.push(self.retained.len());
-        }
+        self.retain(data);
         if usage_only && !self.client_include_usage {
             return;
         }
@@ -191,6 +197,14 @@ impl StreamState {
                     .is_ok_and(|raw| raw.iter().filter(|b| !b.is_ascii_whitespace()).count() == 2)
         });
         no_choices && scan.get(data, "error").is_none()
+    }
+
+    /// Keep a payload for estimation while no usage has been reported.
+    fn retain(&mut self, data: &[u8]) {
+        if self.progress.usage.is_none() {
+            self.retained.extend_from_slice(data);
+            self.retained_ends.push(self.retained.len());
+        }
     }
 
     fn emit(&mut self, out: &mut BytesMut, event: &SseEvent, data: &[u8]) {
@@ -307,6 +321,40 @@ mod tests {
         assert_eq!(s.progress().upstream_error.as_deref(), Some("boom"));
         assert!(!s.progress().saw_output);
         assert!(out.is_empty(), "{out}");
+    }
+
+    #[test]
+    fn chunks_after_the_first_output_are_still_metered_and_rewritten() {
+        // The upstream reports the requested model, so its content chunks
+        // are forwarded without a member scan; the rest must still be seen.
+        let input = concat!(
+            "data: {\"id\":\"c1\",\"model\":\"asked\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n",
+            "data: {\"id\":\"c1\",\"model\":\"asked\",\"choices\":[{\"delta\":{\"content\":\" there\"}}],\"usage\":null}\n\n",
+            "data: {\"id\":\"c1\",\"model\":\"other\",\"choices\":[{\"delta\":{\"content\":\"!\"}}]}\n\n",
+            "data: {\"id\":\"c1\",\"model\":\"asked\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let (s, out) = run(input, "asked", false);
+        assert_eq!(s.progress().usage.unwrap().total_tokens, 8);
+        assert!(!out.contains("other"), "{out}");
+        assert!(out.contains("\"content\":\"!\""), "{out}");
+        assert!(!out.contains("total_tokens"), "{out}");
+        assert_eq!((s.progress().events_in, s.progress().events_out), (5, 4));
+
+        let without_usage = input.replace(
+            "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}",
+            "\"usage\":null",
+        );
+        let (mut s, _) = run(&without_usage, "asked", false);
+        assert!(s.progress().usage.is_none());
+        assert_eq!(s.take_output_text(), "Hi there!");
+
+        let failing = input.replace(
+            "\"model\":\"other\"",
+            "\"model\":\"asked\",\"error\":{\"message\":\"boom\"}",
+        );
+        let (s, _) = run(&failing, "asked", false);
+        assert_eq!(s.progress().upstream_error.as_deref(), Some("boom"));
     }
 
     #[test]

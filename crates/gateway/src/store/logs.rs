@@ -28,6 +28,22 @@ const COLUMN_COUNT: usize = 37;
 /// distinct statement texts, so they stay in the statement cache.
 pub const INSERT_CHUNK: usize = 16;
 
+/// The head of a multi-row `INSERT` into `table` (up to `VALUES `).
+///
+/// On SQLite it is `INSERT OR FAIL`: a multi-row statement whose constraints
+/// may abort it (every `NOT NULL` column, by default) makes SQLite copy each
+/// page it touches into a statement journal, so that the statement alone
+/// can be undone; past 64 KiB that journal is a temporary file. With `FAIL`
+/// nothing is journalled. The outcome of an error is the same: the batch's
+/// transaction is rolled back as a whole and written again.
+pub(super) fn multi_row_insert(kind: DbKind, table: &str, columns: &str) -> String {
+    let verb = match kind {
+        DbKind::Sqlite => "INSERT OR FAIL",
+        DbKind::Postgres => "INSERT",
+    };
+    format!("{verb} INTO {table} ({columns}) VALUES ")
+}
+
 /// Which rows `code_type` selects.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum CodeType {
@@ -407,7 +423,7 @@ impl Store {
             .chain(repeated.chunks(1))
             .collect::<Vec<_>>();
         for chunk in chunks {
-            let head = format!("INSERT INTO logs ({COLUMNS}) VALUES ");
+            let head = multi_row_insert(self.logs_kind(), "logs", COLUMNS);
             // SQLite resolves `$N` names by a linear scan per parameter;
             // anonymous `?` keeps a many-parameter statement linear.
             let mut sql = match self.logs_kind() {

@@ -2,6 +2,8 @@
 //! batches, and the aggregate reads behind the dashboards and the group
 //! consumption ranking. Timestamps here are Unix seconds, as in AI Proxy.
 
+use std::sync::LazyLock;
+
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -167,26 +169,55 @@ fn data_from_row(row: &AnyRow) -> Result<SummaryData, StoreError> {
     Ok(data)
 }
 
-fn upsert_head(table: &str, keys: &[&str]) -> String {
-    let mut cols: Vec<&str> = keys.to_vec();
-    cols.extend(INT_COLUMNS);
-    cols.push("used_amount");
-    format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "))
+/// The fixed text of one summary table's upsert, built once: the head (up
+/// to `VALUES `) and the `ON CONFLICT … DO UPDATE` tail that adds the new
+/// figures to the stored ones.
+struct UpsertText {
+    head: String,
+    tail: String,
 }
 
-fn upsert_tail(table: &str, keys: &[&str]) -> String {
-    let mut sets: Vec<String> = INT_COLUMNS
-        .iter()
-        .chain(std::iter::once(&"used_amount"))
-        .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
-        .collect();
-    sets.shrink_to_fit();
-    format!(
-        " ON CONFLICT ({}) DO UPDATE SET {}",
-        keys.join(", "),
-        sets.join(", ")
-    )
+impl UpsertText {
+    fn new(table: &str, keys: &[&str]) -> Self {
+        let mut cols: Vec<&str> = keys.to_vec();
+        cols.extend(INT_COLUMNS);
+        cols.push("used_amount");
+        let sets: Vec<String> = INT_COLUMNS
+            .iter()
+            .chain(std::iter::once(&"used_amount"))
+            .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
+            .collect();
+        Self {
+            head: format!("INSERT INTO {table} ({}) VALUES ", cols.join(", ")),
+            tail: format!(
+                " ON CONFLICT ({}) DO UPDATE SET {}",
+                keys.join(", "),
+                sets.join(", ")
+            ),
+        }
+    }
 }
+
+static CHANNEL_HOURS: LazyLock<UpsertText> =
+    LazyLock::new(|| UpsertText::new("summaries", &["channel_id", "model", "hour_timestamp"]));
+static CHANNEL_MINUTES: LazyLock<UpsertText> = LazyLock::new(|| {
+    UpsertText::new(
+        "summary_minutes",
+        &["channel_id", "model", "minute_timestamp"],
+    )
+});
+static GROUP_HOURS: LazyLock<UpsertText> = LazyLock::new(|| {
+    UpsertText::new(
+        "group_summaries",
+        &["group_id", "token_name", "model", "hour_timestamp"],
+    )
+});
+static GROUP_MINUTES: LazyLock<UpsertText> = LazyLock::new(|| {
+    UpsertText::new(
+        "group_summary_minutes",
+        &["group_id", "token_name", "model", "minute_timestamp"],
+    )
+});
 
 fn bind_data(sql: &mut Sql, d: &SummaryData) -> Result<(), StoreError> {
     for v in d.ints {
@@ -210,18 +241,13 @@ impl Store {
         tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         batch: &SummaryBatch,
     ) -> Result<(), StoreError> {
-        for (table, ts, rows) in [
-            ("summaries", "hour_timestamp", &batch.channel_hours),
-            (
-                "summary_minutes",
-                "minute_timestamp",
-                &batch.channel_minutes,
-            ),
+        for (text, rows) in [
+            (&*CHANNEL_HOURS, &batch.channel_hours),
+            (&*CHANNEL_MINUTES, &batch.channel_minutes),
         ] {
-            let keys = ["channel_id", "model", ts];
             let rows: Vec<(&ChannelKey, &SummaryData)> = rows.iter().collect();
             for chunk in rows.chunks(UPSERT_CHUNK) {
-                let mut sql = self.upsert_sql(&upsert_head(table, &keys));
+                let mut sql = self.upsert_sql(&text.head);
                 for (i, ((channel, model, at), data)) in chunk.iter().enumerate() {
                     sql.push(if i == 0 { "(" } else { ",(" })
                         .bind(*channel)?
@@ -231,23 +257,18 @@ impl Store {
                         .bind(*at)?;
                     bind_data(&mut sql, data)?;
                 }
-                sql.push(&upsert_tail(table, &keys));
+                sql.push(&text.tail);
                 let (text, args) = sql.into_parts();
                 sqlx::query_with(text, args).execute(&mut **tx).await?;
             }
         }
-        for (table, ts, rows) in [
-            ("group_summaries", "hour_timestamp", &batch.group_hours),
-            (
-                "group_summary_minutes",
-                "minute_timestamp",
-                &batch.group_minutes,
-            ),
+        for (text, rows) in [
+            (&*GROUP_HOURS, &batch.group_hours),
+            (&*GROUP_MINUTES, &batch.group_minutes),
         ] {
-            let keys = ["group_id", "token_name", "model", ts];
             let rows: Vec<(&GroupKey, &SummaryData)> = rows.iter().collect();
             for chunk in rows.chunks(UPSERT_CHUNK) {
-                let mut sql = self.upsert_sql(&upsert_head(table, &keys));
+                let mut sql = self.upsert_sql(&text.head);
                 for (i, ((group, token, model, at), data)) in chunk.iter().enumerate() {
                     sql.push(if i == 0 { "(" } else { ",(" })
                         .bind(group.clone())?
@@ -259,7 +280,7 @@ impl Store {
                         .bind(*at)?;
                     bind_data(&mut sql, data)?;
                 }
-                sql.push(&upsert_tail(table, &keys));
+                sql.push(&text.tail);
                 let (text, args) = sql.into_parts();
                 sqlx::query_with(text, args).execute(&mut **tx).await?;
             }

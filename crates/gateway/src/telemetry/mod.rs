@@ -160,13 +160,22 @@ impl Timing {
 
     /// `Server-Timing` header value (milliseconds, three decimals).
     pub fn server_timing(&self) -> Option<HeaderValue> {
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        HeaderValue::from_str(&format!(
-            "gateway;dur={:.3}, upstream;dur={:.3}",
-            ms(self.overhead()),
-            ms(self.upstream)
-        ))
-        .ok()
+        use std::fmt::Write;
+        // Whole microseconds, rounded, written as integers: float
+        // formatting costs more than the rest of the header.
+        let micros = |d: Duration| (d.as_nanos() + 500) / 1000;
+        let (gateway, upstream) = (micros(self.overhead()), micros(self.upstream));
+        let mut value = String::with_capacity(48);
+        write!(
+            value,
+            "gateway;dur={}.{:03}, upstream;dur={}.{:03}",
+            gateway / 1000,
+            gateway % 1000,
+            upstream / 1000,
+            upstream % 1000
+        )
+        .ok()?;
+        HeaderValue::from_str(&value).ok()
     }
 }
 
@@ -391,6 +400,14 @@ mod tests {
         assert_eq!(
             t.server_timing().unwrap(),
             "gateway;dur=0.500, upstream;dur=10.000"
+        );
+        let rounded = Timing {
+            total: Duration::from_nanos(1_234_567_890),
+            upstream: Duration::from_nanos(1_000_000_499),
+        };
+        assert_eq!(
+            rounded.server_timing().unwrap(),
+            "gateway;dur=234.567, upstream;dur=1000.000"
         );
         assert_eq!(
             Timing {

@@ -176,7 +176,8 @@ pub fn scan_object_at(body: &[u8], span: &ValueSpan) -> Result<ObjectScan, JsonS
 
 /// Parses the object whose `{` is at `open`, strictly at its own level.
 fn object_at(buf: &[u8], open: usize) -> Result<ObjectScan, JsonScanError> {
-    let mut members = Vec::new();
+    // Room for a typical request or chunk without growing.
+    let mut members = Vec::with_capacity(8);
     let mut pos = skip_ws(buf, open + 1);
     let mut expected = "a string key or '}'";
     if buf.get(pos) == Some(&b'}') {

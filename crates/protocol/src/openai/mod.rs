@@ -12,6 +12,7 @@ mod completion;
 mod error;
 mod message;
 mod models;
+mod plain;
 mod request;
 mod stream_chunk;
 mod usage;
@@ -24,6 +25,7 @@ pub use message::{
     InputAudio, ThinkingBlock,
 };
 pub use models::{ModelEntry, ModelList};
+pub use plain::is_plain_chunk;
 pub use request::{
     ChatRequest, ChatResponseFormat, ChatTool, ChatToolChoice, FunctionDef, FunctionName,
     JsonSchemaFormat, NamedToolChoice, StopField, StreamOptions,
