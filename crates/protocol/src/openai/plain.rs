@@ -4,8 +4,8 @@
 //! On the same-protocol stream path every event after the first output is
 //! forwarded as it is unless it reports usage, reports an error, or names a
 //! model other than the one the client asked for. Scanning each chunk's
-//! members to find out costs more than the rest of the relay's per-event
-//! work; [`is_plain_chunk`] answers with a few substring searches instead.
+//! members to find out costs about as much as the rest of the relay's own
+//! per-event work; [`is_plain_chunk`] answers with a few substring searches.
 //! It is a sound negative test: `true` guarantees that a member scan would
 //! find none of those; `false` only means "scan it".
 
