@@ -23,7 +23,8 @@ use super::processor::{Continuation, ProcessorOptions, StreamProcessor, processo
 use super::protocol::Protocol;
 use super::think_split::{ThinkSplitStream, split_answer};
 use super::translate::{self, AnswerContext, TranslateError, UpstreamOptions};
-use super::upstream::{BodyStream, UpstreamError, UpstreamResponse, post_json};
+use super::upstream::{BodyStream, UpstreamClient, UpstreamError, UpstreamResponse, post_json};
+use crate::model::channel::Channel;
 use crate::providers::{self, Adaptor, ClientHints, TargetRequest, fake};
 use crate::snapshot::ChannelEntry;
 use crate::state::AppState;
@@ -206,6 +207,17 @@ pub struct AttemptInput<'a> {
     /// Split `<think>` blocks into reasoning: the model's think-split plugin
     /// is on and the client speaks OpenAI Chat.
     pub think_split: bool,
+}
+
+impl AttemptInput<'_> {
+    /// The client an upstream request on `channel` goes out on (by its
+    /// proxy and TLS settings).
+    fn upstream_client(&self, channel: &Channel) -> Result<UpstreamClient, Failure> {
+        self.app
+            .http
+            .upstream(&channel.proxy_url, channel.skip_tls_verify)
+            .map_err(|e| Failure::misconfigured(e.to_string()))
+    }
 }
 
 /// What came back from the upstream before the gateway inspects it.
@@ -432,11 +444,7 @@ async fn send(
             };
             let target = providers::target(&channel.channel, &request)
                 .map_err(|e| Failure::misconfigured(e.to_string()))?;
-            let client = input
-                .app
-                .http
-                .upstream(&channel.channel.proxy_url, channel.channel.skip_tls_verify)
-                .map_err(|e| Failure::misconfigured(e.to_string()))?;
+            let client = input.upstream_client(&channel.channel)?;
             post_json(&client, &target, body, input.head.stream, input.ttfb)
                 .await
                 .map_err(|e| Failure::transport(&e))

@@ -36,7 +36,7 @@ pub const INSERT_CHUNK: usize = 16;
 /// can be undone; past 64 KiB that journal is a temporary file. With `FAIL`
 /// nothing is journalled. The outcome of an error is the same: the batch's
 /// transaction is rolled back as a whole and written again.
-pub(super) fn multi_row_insert(kind: DbKind, table: &str, columns: &str) -> String {
+fn multi_row_insert(kind: DbKind, table: &str, columns: &str) -> String {
     let verb = match kind {
         DbKind::Sqlite => "INSERT OR FAIL",
         DbKind::Postgres => "INSERT",

@@ -31,7 +31,7 @@ pub fn is_plain_chunk(data: &[u8], model: &str) -> bool {
         return false;
     }
     let usage_object = USAGE_KEY.find_iter(data).any(|at| {
-        value_after(data, at + b"\"usage\"".len()).is_none_or(|v| v.first() == Some(&b'{'))
+        value_after(data, at + USAGE_KEY.needle().len()).is_none_or(|v| v.first() == Some(&b'{'))
     });
     if usage_object {
         return false;
@@ -45,7 +45,7 @@ pub fn is_plain_chunk(data: &[u8], model: &str) -> bool {
     }
     MODEL_KEY
         .find_iter(data)
-        .all(|at| value_after(data, at + b"\"model\"".len()).is_some_and(|v| names(v, model)))
+        .all(|at| value_after(data, at + MODEL_KEY.needle().len()).is_some_and(|v| names(v, model)))
 }
 
 /// The bytes from the value that follows a key ending at `end`

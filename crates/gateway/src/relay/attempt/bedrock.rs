@@ -61,11 +61,7 @@ pub(super) async fn send(
         auth: None,
         headers: signed,
     };
-    let client = input
-        .app
-        .http
-        .upstream(&channel.proxy_url, channel.skip_tls_verify)
-        .map_err(|e| Failure::misconfigured(e.to_string()))?;
+    let client = input.upstream_client(channel)?;
     let response = post_exact(&client, &target, body, input.ttfb)
         .await
         .map_err(|e| Failure::transport(&e))?;

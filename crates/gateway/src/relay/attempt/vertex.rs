@@ -38,13 +38,13 @@ pub(super) async fn send(
         ),
         _ => (Publisher::Google, body),
     };
-    let client = input
+    let token_client = input
         .app
         .http
         .get(&channel.proxy_url, channel.skip_tls_verify)
         .map_err(|e| Failure::misconfigured(e.to_string()))?;
     let auth = credentials
-        .auth_header(&client, input.ttfb)
+        .auth_header(&token_client, input.ttfb)
         .await
         .map_err(|e| token_failure(&e))?;
     let mut headers = Vec::new();
@@ -64,11 +64,7 @@ pub(super) async fn send(
         auth: Some(auth),
         headers,
     };
-    let client = input
-        .app
-        .http
-        .upstream(&channel.proxy_url, channel.skip_tls_verify)
-        .map_err(|e| Failure::misconfigured(e.to_string()))?;
+    let client = input.upstream_client(channel)?;
     post_json(&client, &target, body, input.head.stream, input.ttfb)
         .await
         .map_err(|e| Failure::transport(&e))
