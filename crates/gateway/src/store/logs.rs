@@ -22,11 +22,28 @@ const COLUMNS: &str = "request_id, request_at, retry_at, created_at, ttfb_millis
     web_search_count, usage_estimated, used_amount, price, amount";
 const COLUMN_COUNT: usize = 37;
 
-/// Rows per multi-row INSERT. Small and fixed: a batch is written as a few
-/// short statements (the SQLite thread, which shares the CPU with the
-/// request path, never holds it for long), and there are at most this many
-/// distinct statement texts, so they stay in the statement cache.
-pub const INSERT_CHUNK: usize = 16;
+/// Most rows in one multi-row INSERT (37 values a row: 4,736 parameters,
+/// under SQLite's 32,766 and PostgreSQL's 65,535).
+pub const INSERT_CHUNK: usize = 128;
+const _: () = assert!(INSERT_CHUNK * COLUMN_COUNT <= 32_766);
+
+/// Split `rows` into statements of [`INSERT_CHUNK`] rows, then the rest by
+/// its binary digits (64, 32, … 1). Few statements per batch — each is a
+/// round trip to the SQLite thread, two context switches at least — and
+/// only eight statement texts, so all stay in the statement cache.
+fn insert_chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
+    let mut chunks = Vec::with_capacity(rows.len() / INSERT_CHUNK + 8);
+    let mut size = INSERT_CHUNK;
+    while !rows.is_empty() {
+        while size > rows.len() {
+            size /= 2;
+        }
+        let (chunk, rest) = rows.split_at(size);
+        chunks.push(chunk);
+        rows = rest;
+    }
+    chunks
+}
 
 /// The head of a multi-row `INSERT` into `table` (up to `VALUES `).
 ///
@@ -418,8 +435,8 @@ impl Store {
         let (unique, repeated): (Vec<_>, Vec<_>) = requests
             .into_iter()
             .partition(|(r, _)| seen.get(r.request_id.as_str()) == Some(&1));
-        let chunks = unique
-            .chunks(INSERT_CHUNK)
+        let chunks = insert_chunks(&unique)
+            .into_iter()
             .chain(repeated.chunks(1))
             .collect::<Vec<_>>();
         for chunk in chunks {
@@ -756,4 +773,26 @@ async fn insert_retry(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sizes(n: usize) -> Vec<usize> {
+        let rows: Vec<usize> = (0..n).collect();
+        let chunks = insert_chunks(&rows);
+        assert_eq!(chunks.concat(), rows, "every row once, in order");
+        chunks.iter().map(|c| c.len()).collect()
+    }
+
+    #[test]
+    fn batches_split_into_full_chunks_then_binary_digits() {
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(127), [64, 32, 16, 8, 4, 2, 1]);
+        assert_eq!(sizes(128), [128]);
+        assert_eq!(sizes(460), [128, 128, 128, 64, 8, 4]);
+        assert_eq!(sizes(512), [128; 4]);
+    }
 }

@@ -63,9 +63,9 @@ fn old_record(request_id: &str, created_at: i64) -> LogEntry {
     }
 }
 
-#[tokio::test]
-async fn retention_deletes_only_rows_older_than_the_window() {
-    let dir = tempfile::tempdir().unwrap();
+/// A store on the test database: a fresh PostgreSQL database when
+/// `TEST_DATABASE_URL` names one, else SQLite in `dir`.
+async fn test_store(dir: &tempfile::TempDir) -> Store {
     let target = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if url.starts_with("postgres") => {
             let name = format!("sy_test_{}", uuid::Uuid::now_v7().simple());
@@ -87,6 +87,61 @@ async fn retention_deletes_only_rows_older_than_the_window() {
     .await
     .unwrap();
     store.migrate().await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn a_large_batch_stores_every_row_once_with_its_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_store(&dir).await;
+    let now = switchyard::store::now_ms();
+    // 460 distinct ids (statements of 128, 128, 128, 64, 8 and 4 rows)
+    // and one id sent twice (those rows go one by one).
+    let mut batch: Vec<LogEntry> = (0..460)
+        .map(|i| {
+            let mut entry = old_record(&format!("req-{i:03}"), now - i);
+            if let LogEntry::Request { record, .. } = &mut entry {
+                record.code = 200 + i % 3;
+                record.model = format!("model-{}", i % 7);
+            }
+            entry
+        })
+        .collect();
+    batch.push(old_record("twice", now));
+    batch.push(old_record("twice", now));
+    store.insert_log_batch(&batch).await.unwrap();
+    let mut rows = Vec::new();
+    for page in 1..=5 {
+        let (mut page, total) = store
+            .search_logs(
+                &Default::default(),
+                switchyard::store::sql::Page::new(Some(page), Some(100)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(total, 462);
+        rows.append(&mut page);
+    }
+    let mut seen = std::collections::HashMap::new();
+    for row in &rows {
+        *seen.entry(row.request_id.clone()).or_insert(0) += 1;
+        if let Some(i) = row.request_id.strip_prefix("req-") {
+            let i: i64 = i.parse().unwrap();
+            assert_eq!(row.code, 200 + i % 3, "{}", row.request_id);
+            assert_eq!(row.model, format!("model-{}", i % 7));
+            assert_eq!(row.created_at, now - i);
+        }
+    }
+    assert_eq!(seen.len(), 461);
+    assert_eq!(seen["twice"], 2);
+    assert!(seen.iter().all(|(id, n)| id == "twice" || *n == 1));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn retention_deletes_only_rows_older_than_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_store(&dir).await;
     let now = switchyard::store::now_ms();
     let hour = 3_600_000;
     store
