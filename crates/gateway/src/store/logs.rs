@@ -29,8 +29,9 @@ const _: () = assert!(INSERT_CHUNK * COLUMN_COUNT <= 32_766);
 
 /// Split `rows` into statements of [`INSERT_CHUNK`] rows, then the rest by
 /// its binary digits (64, 32, … 1). Few statements per batch — each is a
-/// round trip to the SQLite thread, two context switches at least — and
-/// only eight statement texts, so all stay in the statement cache.
+/// round trip to the database (on SQLite, to sqlx's SQLite thread and back:
+/// two context switches at least) — and only eight statement texts, so all
+/// stay in the statement cache.
 fn insert_chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
     let mut chunks = Vec::with_capacity(rows.len() / INSERT_CHUNK + 8);
     let mut size = INSERT_CHUNK;
