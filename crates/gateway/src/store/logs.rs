@@ -436,15 +436,12 @@ impl Store {
         let (unique, repeated): (Vec<_>, Vec<_>) = requests
             .into_iter()
             .partition(|(r, _)| seen.get(r.request_id.as_str()) == Some(&1));
-        let chunks = insert_chunks(&unique)
-            .into_iter()
-            .chain(repeated.chunks(1))
-            .collect::<Vec<_>>();
-        for chunk in chunks {
-            let head = multi_row_insert(self.logs_kind(), "logs", COLUMNS);
+        let kind = self.logs_kind();
+        let head = multi_row_insert(kind, "logs", COLUMNS);
+        for chunk in insert_chunks(&unique).into_iter().chain(repeated.chunks(1)) {
             // SQLite resolves `$N` names by a linear scan per parameter;
             // anonymous `?` keeps a many-parameter statement linear.
-            let mut sql = match self.logs_kind() {
+            let mut sql = match kind {
                 DbKind::Sqlite => Sql::positional(&head),
                 DbKind::Postgres => Sql::new(&head),
             };
