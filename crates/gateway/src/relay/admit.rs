@@ -21,7 +21,7 @@ use super::accounting::{Accounting, Meter};
 use super::head::RequestHead;
 use crate::billing::UsageContext;
 use crate::error::ApiError;
-use crate::limits::{Admission, CheckStatus, LimitCheck, LimitRejection};
+use crate::limits::{Admission, LimitCheck, LimitRejection};
 use crate::model::model_config::EffectiveModelSettings;
 use crate::model::period::{period_start, period_usage};
 use crate::quota::{SpendCheck, SpendKind, SpendRejection, decimal_to_nanos, to_nanos};
@@ -34,8 +34,25 @@ use crate::store::now_ms;
 pub struct Admitted {
     /// Price and reservations.
     pub accounting: Accounting,
-    /// `X-RateLimit-*` headers.
-    pub headers: HeaderMap,
+    /// What the `X-RateLimit-*` headers say.
+    pub rate: RateHeaders,
+}
+
+/// One meter's `X-RateLimit-*` figures: its tightest check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RateStatus {
+    limit: u64,
+    remaining: u64,
+    reset_after: Duration,
+}
+
+/// The `X-RateLimit-*` headers of an admitted request: the tightest RPM and
+/// TPM check. Kept as figures and written straight into the response's
+/// headers (no intermediate map).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateHeaders {
+    requests: Option<RateStatus>,
+    tokens: Option<RateStatus>,
 }
 
 /// The request's estimated size, in tokens: prompt (from the body size)
@@ -63,7 +80,7 @@ pub async fn admit(
         let price = snapshot.price("", model);
         return Ok(Admitted {
             accounting: Accounting::priced(price, context),
-            headers: HeaderMap::new(),
+            rate: RateHeaders::default(),
         });
     };
     let price = snapshot.price(&group.group.id, model);
@@ -104,15 +121,12 @@ pub async fn admit(
             return Err(spend_error(&rejection, token, group));
         }
     };
-    let headers = admission
+    let rate = admission
         .as_ref()
-        .map(|a| rate_headers(a, &meters))
+        .map(|a| RateHeaders::of(a, &meters))
         .unwrap_or_default();
     accounting.hold(admission, meters, spend);
-    Ok(Admitted {
-        accounting,
-        headers,
-    })
+    Ok(Admitted { accounting, rate })
 }
 
 /// `base × ratio`, at least 1 when a limit is set; 0 = no limit.
@@ -344,40 +358,48 @@ const LIMIT_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-limit-toke
 const REMAINING_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-tokens");
 const RESET_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-reset-tokens");
 
-/// The tightest RPM and TPM check's state as `X-RateLimit-*` headers.
-fn rate_headers(admission: &Admission, meters: &[Meter]) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    let tightest = |meter: Meter| -> Option<&CheckStatus> {
-        admission
-            .checks()
-            .iter()
-            .zip(meters)
-            .filter(|(_, m)| **m == meter)
-            .map(|(s, _)| s)
-            .min_by_key(|s| s.remaining)
-    };
-    for (meter, names) in [
-        (
-            Meter::Requests,
-            [LIMIT_REQUESTS, REMAINING_REQUESTS, RESET_REQUESTS],
-        ),
-        (
-            Meter::Tokens,
-            [LIMIT_TOKENS, REMAINING_TOKENS, RESET_TOKENS],
-        ),
-    ] {
-        let Some(status) = tightest(meter) else {
-            continue;
+impl RateHeaders {
+    /// The tightest check of each meter in `admission`.
+    fn of(admission: &Admission, meters: &[Meter]) -> Self {
+        let tightest = |meter: Meter| {
+            admission
+                .checks()
+                .iter()
+                .zip(meters)
+                .filter(|(_, m)| **m == meter)
+                .map(|(s, _)| s)
+                .min_by_key(|s| s.remaining)
+                .map(|s| RateStatus {
+                    limit: s.limit,
+                    remaining: s.remaining,
+                    reset_after: s.reset_after.unwrap_or(Duration::from_secs(60)),
+                })
         };
-        let [limit, remaining, reset] = names;
-        headers.insert(limit, HeaderValue::from(status.limit));
-        headers.insert(remaining, HeaderValue::from(status.remaining));
-        let reset_after = status.reset_after.unwrap_or(Duration::from_secs(60));
-        if let Ok(v) = HeaderValue::from_str(&go_duration(reset_after)) {
-            headers.insert(reset, v);
+        Self {
+            requests: tightest(Meter::Requests),
+            tokens: tightest(Meter::Tokens),
         }
     }
-    headers
+
+    /// Add the headers to `headers`.
+    pub fn write_to(&self, headers: &mut HeaderMap) {
+        for (status, [limit, remaining, reset]) in [
+            (
+                self.requests,
+                [LIMIT_REQUESTS, REMAINING_REQUESTS, RESET_REQUESTS],
+            ),
+            (self.tokens, [LIMIT_TOKENS, REMAINING_TOKENS, RESET_TOKENS]),
+        ] {
+            let Some(status) = status else {
+                continue;
+            };
+            headers.insert(limit, HeaderValue::from(status.limit));
+            headers.insert(remaining, HeaderValue::from(status.remaining));
+            if let Ok(v) = HeaderValue::from_str(&go_duration(status.reset_after)) {
+                headers.insert(reset, v);
+            }
+        }
+    }
 }
 
 /// A duration the way Go (and OpenAI's headers) print it: `1m0s`, `12s`, `350ms`.

@@ -182,7 +182,7 @@ async fn run(app: AppState, req: RelayRequest) -> Response {
     };
     ctx.accounting = admitted.accounting;
     let mut response = attempts(&app, &req, head, plan, ctx).await;
-    response.headers_mut().extend(admitted.headers);
+    admitted.rate.write_to(response.headers_mut());
     response
 }
 

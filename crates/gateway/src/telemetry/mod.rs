@@ -67,6 +67,10 @@ const TIME_BUCKETS: &[f64] = &[
 ];
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The request-path metrics' handles, registered once with the installed
+/// recorder: [`record_request`] then costs a few atomic adds instead of
+/// building, hashing and looking up four labelled keys per request.
+static REQUEST_HANDLES: OnceLock<RequestHandles> = OnceLock::new();
 
 /// Install the process-wide recorder (once) and return its handle.
 pub fn install() -> PrometheusHandle {
@@ -103,6 +107,7 @@ pub fn install() -> PrometheusHandle {
                 metrics::counter!(LIMITER_REJECTIONS, "kind" => kind).absolute(0);
             }
             metrics::gauge!(LOG_QUEUE).set(0.0);
+            let _ = REQUEST_HANDLES.set(RequestHandles::register());
             handle
         })
         .clone()
@@ -122,24 +127,69 @@ pub async fn upkeep(handle: PrometheusHandle, stop: tokio_util::sync::Cancellati
 
 /// The label of a status class (`2xx`, `4xx`, …).
 pub fn status_class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+    STATUS_CLASSES[status_index(status)]
+}
+
+/// The relay-mode labels of the request metrics.
+const MODE_LABELS: [&str; 7] = [
+    "chat",
+    "completions",
+    "embeddings",
+    "messages",
+    "gemini",
+    "responses",
+    "other",
+];
+/// The status classes of [`status_class`], in the order of its matches.
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+/// Index into [`MODE_LABELS`].
+fn mode_index(mode: Mode) -> usize {
+    match mode {
+        Mode::ChatCompletions => 0,
+        Mode::Completions => 1,
+        Mode::Embeddings => 2,
+        Mode::Anthropic => 3,
+        Mode::Gemini => 4,
+        Mode::Responses => 5,
+        _ => 6,
     }
 }
 
-fn mode_label(mode: Mode) -> &'static str {
-    match mode {
-        Mode::ChatCompletions => "chat",
-        Mode::Completions => "completions",
-        Mode::Embeddings => "embeddings",
-        Mode::Anthropic => "messages",
-        Mode::Gemini => "gemini",
-        Mode::Responses => "responses",
-        _ => "other",
+/// Index into [`STATUS_CLASSES`].
+fn status_index(status: u16) -> usize {
+    match status {
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        _ => 4,
+    }
+}
+
+/// One relay mode's request metrics.
+struct ModeHandles {
+    requests: [Counter; STATUS_CLASSES.len()],
+    response_time: Histogram,
+    upstream_time: Histogram,
+    overhead: Histogram,
+}
+
+/// [`ModeHandles`] of every mode label.
+struct RequestHandles([ModeHandles; MODE_LABELS.len()]);
+
+impl RequestHandles {
+    /// Register every handle with the installed recorder.
+    fn register() -> Self {
+        Self(MODE_LABELS.map(|mode| {
+            ModeHandles {
+                requests: STATUS_CLASSES
+                    .map(|class| metrics::counter!(REQUESTS, "mode" => mode, "code" => class)),
+                response_time: metrics::histogram!(RESPONSE_TIME, "mode" => mode),
+                upstream_time: metrics::histogram!(UPSTREAM_TIME, "mode" => mode),
+                overhead: metrics::histogram!(OVERHEAD, "mode" => mode),
+            }
+        }))
     }
 }
 
@@ -181,12 +231,15 @@ impl Timing {
 
 /// Record a request answered with `status`.
 pub fn record_request(mode: Mode, status: u16, timing: Timing) {
-    let mode = mode_label(mode);
-    metrics::counter!(REQUESTS, "mode" => mode, "code" => status_class(status)).increment(1);
-    metrics::histogram!(RESPONSE_TIME, "mode" => mode).record(timing.total.as_secs_f64());
+    let Some(RequestHandles(modes)) = REQUEST_HANDLES.get() else {
+        return; // no recorder installed: nothing would be kept
+    };
+    let handles = &modes[mode_index(mode)];
+    handles.requests[status_index(status)].increment(1);
+    handles.response_time.record(timing.total.as_secs_f64());
     if !timing.upstream.is_zero() {
-        metrics::histogram!(UPSTREAM_TIME, "mode" => mode).record(timing.upstream.as_secs_f64());
-        metrics::histogram!(OVERHEAD, "mode" => mode).record(timing.overhead().as_secs_f64());
+        handles.upstream_time.record(timing.upstream.as_secs_f64());
+        handles.overhead.record(timing.overhead().as_secs_f64());
     }
 }
 

@@ -170,12 +170,29 @@ async fn metrics_count_the_traffic_with_bounded_labels() {
     assert!(buckets > 10, "one series per bucket bound: {buckets}");
     let ttfb = [("channel", ok_s.as_str()), ("model", "metric-ok")];
     assert_eq!(delta("switchyard_ttfb_seconds_count", &ttfb), 3.0);
-    assert!(
-        get(
-            &after,
+    // The request-path series, by mode and status class: three answered,
+    // two refused (the upstream's 400 and the unknown model's 404); only
+    // the four that reached an upstream have an upstream time and overhead.
+    let chat = [("mode", "chat")];
+    assert_eq!(
+        delta(
             "switchyard_requests_total",
             &[("code", "2xx"), ("mode", "chat")]
-        ) >= 3.0
+        ),
+        3.0
+    );
+    assert_eq!(
+        delta(
+            "switchyard_requests_total",
+            &[("code", "4xx"), ("mode", "chat")]
+        ),
+        2.0
+    );
+    assert_eq!(delta("switchyard_response_time_seconds_count", &chat), 5.0);
+    assert_eq!(delta("switchyard_upstream_time_seconds_count", &chat), 4.0);
+    assert_eq!(
+        delta("switchyard_gateway_overhead_seconds_count", &chat),
+        4.0
     );
     assert!(text.contains("switchyard_gateway_overhead_seconds_bucket"));
     assert_eq!(
