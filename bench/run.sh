@@ -57,8 +57,8 @@ pin() { local cpus="$1"; shift; if command -v taskset >/dev/null && [ "$CPUS" -g
 # Prefix that pins an exec'd process (keeps its PID, unlike a shell function).
 pin_prefix() { if command -v taskset >/dev/null && [ "$CPUS" -gt 1 ]; then echo "taskset -c $1"; fi; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "not up: $1" >&2; return 1; }
+# shellcheck source=lib.sh
+source "$ROOT/bench/lib.sh"
 
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -85,10 +85,7 @@ mkdir -p "$WORK/gw"
   exec $(pin_prefix "$GW_CPUS") "$BIN/switchyard" ) >"$WORK/gateway.out" 2>&1 &
 GW_PID=$!; PIDS+=($GW_PID); GW="http://127.0.0.1:$GW_PORT"
 wait_http "$GW/api/status"
-api() { curl -fsS -X "$1" "$GW$2" -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' ${3:+-d "$3"}; }
-api POST /api/model_config/mock-model '{"owner":"bench","type":1,"rpm":1000000,"tpm":100000000000,"price":{"input_price":0.001,"output_price":0.002}}' >/dev/null
-api POST /api/channel/ "{\"type\":1,\"name\":\"mock\",\"key\":\"sk-mock\",\"base_url\":\"$MOCK/v1\",\"models\":[\"mock-model\"]}" >/dev/null
-TOKEN="$(api POST '/api/token/bench?auto_create_group=true' '{"name":"bench"}' | jq -r .data.key)"
+TOKEN="$(configure_gateway "$GW" "$ADMIN" "$MOCK")"
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$GW_PID/status"; }
 sleep 1
 RSS_IDLE="$(rss_kb)"

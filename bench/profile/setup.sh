@@ -13,8 +13,8 @@
 ROOT="$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
 BIN="${BIN:-$ROOT/target/profiling}"
 WORK="${WORK:-$(mktemp -d)}"; mkdir -p "$WORK/gw"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 400); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done; echo "not up: $1" >&2; return 1; }
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 
 port="$(free_port)"
 taskset -c 0 "$BIN/switchyard-mock" --listen "127.0.0.1:$port" --threads 1 --chunks 50 --chunk-delay-ms 20 >"$WORK/mock.out" 2>&1 &
@@ -27,10 +27,7 @@ port="$(free_port)"
 ( cd "$WORK/gw" && LISTEN="127.0.0.1:$port" ADMIN_KEY=bench-admin SQLITE_PATH="$WORK/gw/switchyard.db" RUST_LOG=warn \
   exec taskset -c 1 ${GW_WRAP:-} "$BIN/switchyard" ) >"$WORK/gateway.out" 2>&1 &
 GW_PID=$!; GW="http://127.0.0.1:$port"; wait_http "$GW/api/status"
-admin() { curl -fsS -X "$1" "$GW$2" -H "Authorization: Bearer bench-admin" -H 'content-type: application/json' ${3:+-d "$3"}; }
-admin POST /api/model_config/mock-model '{"owner":"bench","type":1,"rpm":1000000,"tpm":100000000000,"price":{"input_price":0.001,"output_price":0.002}}' >/dev/null
-admin POST /api/channel/ "{\"type\":1,\"name\":\"mock\",\"key\":\"sk-mock\",\"base_url\":\"$MOCK/v1\",\"models\":[\"mock-model\"]}" >/dev/null
-TOKEN="$(admin POST '/api/token/bench?auto_create_group=true' '{"name":"bench"}' | jq -r .data.key)"
+TOKEN="$(configure_gateway "$GW" bench-admin "$MOCK")"
 
 load() {
   local base="$1" key="$2"; shift 2
