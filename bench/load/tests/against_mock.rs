@@ -62,11 +62,14 @@ async fn streams_mode_counts_every_event() -> anyhow::Result<()> {
     assert_eq!((stream.events_min, stream.events_max), (54, 54));
     assert_eq!(stream.events_total, 54 * report.ok);
     assert_eq!(stream.gap_us.count, 53 * report.ok);
-    // 50 delayed chunks of 2 ms: the median gap is about the delay
+    // 50 delayed chunks of 2 ms: the gaps add up to the stream's length,
+    // so their mean is about the delay. (Not the median: on a busy host two
+    // events can arrive in one read, which shortens one gap and lengthens
+    // the next, and moves the median but not the mean.)
     assert!(
-        (1_000..=6_000).contains(&stream.gap_us.p50),
-        "gap p50 {}",
-        stream.gap_us.p50
+        (1_500.0..=6_000.0).contains(&stream.gap_us.mean),
+        "gap mean {}",
+        stream.gap_us.mean
     );
     assert!(report.latency_us.p50 >= 100_000, "a stream lasts 50 × 2 ms");
     let stats = server.stats();

@@ -185,6 +185,10 @@ fn gemini_status(status: StatusCode) -> &'static str {
     }
 }
 
+/// The request id's response header (a constant: a name given as text is
+/// parsed on every insert).
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
@@ -193,7 +197,7 @@ impl IntoResponse for ApiError {
             .as_deref()
             .and_then(|id| HeaderValue::from_str(id).ok())
         {
-            response.headers_mut().insert("x-request-id", id);
+            response.headers_mut().insert(X_REQUEST_ID, id);
         }
         if let Some(headers) = self.headers {
             response.headers_mut().extend(*headers);

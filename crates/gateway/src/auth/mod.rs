@@ -135,15 +135,18 @@ pub fn authenticate(
         .get(&hash)
         .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
     let t = &token.token;
-    let label = format!("{}[{}]", t.name, t.id);
+    // Formatted only for an error message.
+    let label = || format!("{}[{}]", t.name, t.id);
     if !t.is_enabled() {
         return Err(ApiError::unauthorized(format!(
-            "token ({label}) is disabled"
+            "token ({}) is disabled",
+            label()
         )));
     }
     if t.quota > 0.0 && t.used_amount >= t.quota {
         return Err(ApiError::unauthorized(format!(
-            "token ({label}) total quota is exhausted"
+            "token ({}) total quota is exhausted",
+            label()
         )));
     }
     if t.period_quota > 0.0
@@ -156,7 +159,8 @@ pub fn authenticate(
         ) >= t.period_quota
     {
         return Err(ApiError::unauthorized(format!(
-            "token ({label}) period quota is exhausted"
+            "token ({}) period quota is exhausted",
+            label()
         )));
     }
     if !token.subnets.is_empty()
@@ -164,7 +168,8 @@ pub fn authenticate(
     {
         let current = ip.map_or_else(|| "unknown".to_owned(), |i| i.to_string());
         return Err(ApiError::forbidden(format!(
-            "token ({label}) can only be used in the specified subnets: [{}], current ip: {current}",
+            "token ({}) can only be used in the specified subnets: [{}], current ip: {current}",
+            label(),
             t.subnets.join(", ")
         )));
     }

@@ -7,9 +7,10 @@
 //! comes first after that (no background task). Time comes from a
 //! [`Clock`], injectable for tests.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::admission::{Admission, Held, Step, reserved};
 use super::clock::{Clock, SystemClock};

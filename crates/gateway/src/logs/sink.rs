@@ -332,14 +332,14 @@ fn observe(batch: &[LogEntry], rates: &LiveRates, metrics: &mut FinishedMetrics)
         };
         trace_request(record);
         metrics.record(record);
-        let mut keys = vec![RateKey::Group(
+        let group = RateKey::Group(
             record.group_id.clone(),
             record.token_name.clone(),
             record.model.clone(),
-        )];
-        if record.channel_id > 0 {
-            keys.push(RateKey::Channel(record.channel_id, record.model.clone()));
-        }
+        );
+        let channel = (record.channel_id > 0)
+            .then(|| RateKey::Channel(record.channel_id, record.model.clone()));
+        let keys = std::iter::once(group).chain(channel);
         rates.record(record.created_at, record.usage.total_tokens, keys);
     }
 }

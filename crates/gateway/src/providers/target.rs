@@ -61,7 +61,7 @@ fn bearer(
     }
     Ok(Some((
         http::header::AUTHORIZATION,
-        secret(channel, &format!("Bearer {key}"))?,
+        secret(channel, &["Bearer ", key].concat())?,
     )))
 }
 
@@ -98,7 +98,7 @@ pub fn target(channel: &Channel, req: &TargetRequest<'_>) -> Result<UpstreamTarg
                 channel.key.as_str()
             };
             Ok(UpstreamTarget {
-                url: format!("{base}{prefix}{path}"),
+                url: [base, prefix, path].concat(),
                 auth: bearer(channel, key.trim())?,
                 headers: Vec::new(),
             })

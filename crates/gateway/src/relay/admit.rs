@@ -159,7 +159,8 @@ fn limit_checks(
     let t = &token.token;
     let mut checks = Vec::new();
     let mut meters = Vec::new();
-    // Keys are formatted only for the limits that are set.
+    // Keys are built only for the limits that are set (by `concat`: one
+    // allocation, none of `format!`'s machinery).
     let mut push = |limit: u64, check: &dyn Fn(u64) -> LimitCheck, meter: Meter| {
         if limit > 0 {
             checks.push(check(limit));
@@ -170,12 +171,12 @@ fn limit_checks(
     let tpm = scaled(tpm, ratio(g.tpm_ratio) * level);
     push(
         rpm,
-        &|n| LimitCheck::per_minute(format!("rpm:g:{}:{model}", g.id), n, 1),
+        &|n| LimitCheck::per_minute(["rpm:g:", &g.id, ":", model].concat(), n, 1),
         Meter::Requests,
     );
     push(
         tpm,
-        &|n| LimitCheck::per_minute(format!("tpm:g:{}:{model}", g.id), n, tokens),
+        &|n| LimitCheck::per_minute(["tpm:g:", &g.id, ":", model].concat(), n, tokens),
         Meter::Tokens,
     );
     push(
@@ -191,7 +192,7 @@ fn limit_checks(
     let slots = u64::try_from(g.max_concurrency.max(0)).unwrap_or(0);
     push(
         slots,
-        &|n| LimitCheck::concurrency(format!("conc:g:{}", g.id), n),
+        &|n| LimitCheck::concurrency(["conc:g:", &g.id].concat(), n),
         Meter::Slot,
     );
     (checks, meters)

@@ -20,8 +20,10 @@ use crate::store::now_ms;
 /// Everything known about a request from arrival, kept until it completes.
 #[derive(Debug, Clone)]
 pub struct LogContext {
-    /// The log row being filled in.
-    pub record: LogRecord,
+    /// The log row being filled in. Boxed: the context is moved through
+    /// every state of the request's future, and the row (about 1 KB) is
+    /// moved into the queue's entry as it is, without a copy.
+    pub record: Box<LogRecord>,
     /// Arrival instant (for TTFB).
     pub received: Instant,
     /// The client's request body.
@@ -85,7 +87,7 @@ impl LogContext {
         options: &Options,
     ) -> Self {
         Self {
-            record,
+            record: Box::new(record),
             received,
             request_body,
             mode,
@@ -170,10 +172,10 @@ impl LogContext {
         record.retry_at = outcome.retry_at;
         record.ttfb_milliseconds = outcome.ttfb_ms;
         if !logging_enabled {
-            return LogEntry::CountOnly(Box::new(record));
+            return LogEntry::CountOnly(record);
         }
         LogEntry::Request {
-            record: Box::new(record),
+            record,
             detail: detail.map(Box::new),
         }
     }

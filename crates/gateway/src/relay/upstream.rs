@@ -2,12 +2,12 @@
 //! connections, reqwest's per proxy/TLS setting), the time-to-first-byte
 //! timeout, and the response type shared with the fake channels.
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use foldhash::{HashMap, HashMapExt};
 use futures_util::{Stream, StreamExt};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use http_body_util::{BodyDataStream, Full};

@@ -9,10 +9,10 @@
 //! happen (the alert notifier); the background re-test lists banned pairs
 //! with [`Monitor::banned_pairs`] and lifts bans with [`Monitor::unban`].
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use foldhash::{HashMap, HashMapExt};
 use rand::Rng;
 
 const SLICES: usize = 12;

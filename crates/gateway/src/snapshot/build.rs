@@ -1,8 +1,10 @@
 //! Building a [`Snapshot`] from database rows: pure, so it is unit-tested
 //! without a database.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::{ChannelEntry, GroupEntry, Snapshot, TokenEntry};
 use crate::billing::{Price, parse_price};

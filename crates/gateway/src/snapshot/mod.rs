@@ -9,9 +9,10 @@
 pub mod build;
 mod handle;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use ipnet::IpNet;
 
 pub use handle::SnapshotHandle;

@@ -5,8 +5,9 @@
 //! read by the monitor and dashboard endpoints. Counters are per instance:
 //! with several instances each reports the traffic it served.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
+
+use foldhash::HashMap;
 
 const SECONDS: usize = 60;
 /// Keys idle this long (s) are dropped on the next sweep.

@@ -445,6 +445,7 @@ impl Store {
                 DbKind::Sqlite => Sql::positional(&head),
                 DbKind::Postgres => Sql::new(&head),
             };
+            sql.reserve(chunk.len() * COLUMN_COUNT);
             for (i, (record, _)) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(",");

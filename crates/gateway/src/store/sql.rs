@@ -37,6 +37,14 @@ impl Sql {
         }
     }
 
+    /// Make room for `values` more placeholders and their values, so a
+    /// many-row statement is not regrown (and copied) as it is built.
+    pub fn reserve(&mut self, values: usize) -> &mut Self {
+        self.text.reserve(values * 2);
+        self.args.reserve(values, 0);
+        self
+    }
+
     /// Append fixed SQL text (never user input).
     pub fn push(&mut self, text: &str) -> &mut Self {
         self.text.push_str(text);

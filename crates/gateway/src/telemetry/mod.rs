@@ -15,10 +15,10 @@
 //! (and in deliberate back-off). The same figure is sent to clients as
 //! `Server-Timing: gateway;dur=…, upstream;dur=…`.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use foldhash::HashMap;
 use http::HeaderValue;
 use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
