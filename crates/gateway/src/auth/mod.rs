@@ -232,12 +232,13 @@ mod tests {
     fn spent_quotas_refuse_the_token() {
         let keys = InternalKeys::new(key_hash("admin"), None);
         let check = |s: &Snapshot| authenticate(s, &keys, Some("k"), None).map(|_| ());
-        let e = check(&snapshot_with(1.0, 0.0, 1.0)).unwrap_err();
+        let spent = snapshot_with(1.0, 0.0, 1.0);
+        let e = check(&spent).unwrap_err();
         assert_eq!(e.status, 401);
-        assert!(
-            e.message.contains("total quota is exhausted"),
-            "{}",
-            e.message
+        let t = &spent.tokens[&key_hash("k")].token;
+        assert_eq!(
+            e.message,
+            format!("token ({}[{}]) total quota is exhausted", t.name, t.id)
         );
         // Spent this period, counted from a period start of now with nothing spent before it.
         let e = check(&snapshot_with(0.0, 0.5, 0.5)).unwrap_err();
