@@ -440,10 +440,10 @@ async fn deliver(
                 stored::record(app, &channel, &outcome.actual_model, intent, object);
             }
             log(app, ctx, outcome).await;
-            let mut response = Response::new(Body::from(body));
-            let headers = response.headers_mut();
-            headers.reserve(ANSWER_HEADERS);
-            headers.insert(http::header::CONTENT_TYPE, content_type);
+            let mut response = answer(Body::from(body));
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_TYPE, content_type);
             response
         }
         Success::Stream {
@@ -468,9 +468,8 @@ async fn deliver(
                 finisher,
                 retry,
             );
-            let mut response = Response::new(Body::from_stream(relay));
+            let mut response = answer(Body::from_stream(relay));
             let headers = response.headers_mut();
-            headers.reserve(ANSWER_HEADERS);
             headers.insert(
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("text/event-stream"),
@@ -486,6 +485,14 @@ async fn deliver(
     if let Some(v) = timing.server_timing() {
         response.headers_mut().insert(SERVER_TIMING, v);
     }
+    response
+}
+
+/// A response for an upstream's answer, its header map sized for the
+/// headers an answer gets.
+fn answer(body: Body) -> Response {
+    let mut response = Response::new(body);
+    response.headers_mut().reserve(ANSWER_HEADERS);
     response
 }
 
