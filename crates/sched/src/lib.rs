@@ -48,6 +48,39 @@ pub fn set_current_thread(policy: Policy) -> io::Result<()> {
     }
 }
 
+/// A thread's scheduling attributes as the kernel reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observed {
+    /// The nice value.
+    pub nice: i32,
+    /// The policy number: 0 `SCHED_OTHER`, 5 `SCHED_IDLE`, ….
+    pub policy: u32,
+    /// The time slice in ns, where the kernel shows it (scheduler debugging).
+    pub slice_ns: Option<u64>,
+}
+
+/// Read the attributes of the thread whose proc directory is `task`
+/// (`/proc/thread-self`, `/proc/self/task/<tid>`): for tests and
+/// diagnostics. `None` if the thread is gone or the files are unreadable.
+pub fn observe(task: &std::path::Path) -> Option<Observed> {
+    let stat = std::fs::read_to_string(task.join("stat")).ok()?;
+    // Fields after the parenthesised command, which may hold spaces; the
+    // state is field 3, the nice value field 19, the policy field 41.
+    let (_, rest) = stat.rsplit_once(") ")?;
+    let field = |n: usize| rest.split(' ').nth(n - 3);
+    let slice_ns = std::fs::read_to_string(task.join("sched"))
+        .ok()
+        .and_then(|sched| {
+            let line = sched.lines().find(|l| l.starts_with("se.slice"))?;
+            line.rsplit(' ').next()?.parse().ok()
+        });
+    Some(Observed {
+        nice: field(19)?.parse().ok()?,
+        policy: field(41)?.parse().ok()?,
+        slice_ns,
+    })
+}
+
 /// Whether this kernel gives a normal-policy thread the slice it asks for
 /// (Linux 6.12 and later).
 pub fn custom_slices_supported() -> bool {
@@ -112,20 +145,8 @@ mod sys {
 mod tests {
     use super::*;
 
-    /// This thread's nice value and policy (`/proc/thread-self/stat`), and
-    /// its slice in ns where the kernel shows it (`/proc/thread-self/sched`).
-    fn current() -> (i64, i64, Option<u64>) {
-        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-        let nice = fields[19 - 3].parse().unwrap();
-        let policy = fields[41 - 3].parse().unwrap();
-        let slice = std::fs::read_to_string("/proc/thread-self/sched")
-            .ok()
-            .and_then(|s| {
-                let line = s.lines().find(|l| l.starts_with("se.slice"))?;
-                line.rsplit(' ').next()?.parse().ok()
-            });
-        (nice, policy, slice)
+    fn current() -> Observed {
+        observe(std::path::Path::new("/proc/thread-self")).unwrap()
     }
 
     #[test]
@@ -136,10 +157,14 @@ mod tests {
                 slice: Some(Duration::from_millis(10)),
             };
             set_current_thread(policy).unwrap();
-            let (nice, class, slice) = current();
+            let Observed {
+                nice,
+                policy: class,
+                slice_ns,
+            } = current();
             assert_eq!((nice, class), (19, 0));
             if custom_slices_supported()
-                && let Some(slice) = slice
+                && let Some(slice) = slice_ns
             {
                 assert_eq!(slice, 10_000_000);
             }
@@ -155,7 +180,7 @@ mod tests {
     fn an_idle_thread_runs_under_sched_idle() {
         std::thread::spawn(|| {
             set_current_thread(Policy::Idle).unwrap();
-            assert_eq!(current().1, 5);
+            assert_eq!(current().policy, 5);
         })
         .join()
         .unwrap();

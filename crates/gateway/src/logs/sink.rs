@@ -381,32 +381,16 @@ mod tests {
     use super::*;
     use crate::config::DbTarget;
 
-    /// Nice value, scheduling policy and time slice (ns, where the kernel
-    /// shows it) of this process's thread named `name`.
-    fn thread_sched(name: &str) -> Option<(i64, i64, Option<u64>)> {
+    /// Scheduling attributes of this process's thread named `name`.
+    fn thread_sched(name: &str) -> Option<switchyard_sched::Observed> {
         for task in std::fs::read_dir("/proc/self/task").ok()? {
             let path = task.ok()?.path();
             let comm = std::fs::read_to_string(path.join("comm")).ok()?;
-            if comm.trim_end() != name {
-                continue;
+            if comm.trim_end() == name {
+                return switchyard_sched::observe(&path);
             }
-            let stat = std::fs::read_to_string(path.join("stat")).ok()?;
-            // Fields after the parenthesised command: state is field 3.
-            let rest = &stat[stat.rfind(')')? + 2..];
-            let fields: Vec<&str> = rest.split(' ').collect();
-            let nice = fields.get(19 - 3)?.parse().ok()?;
-            let policy = fields.get(41 - 3)?.parse().ok()?;
-            return Some((nice, policy, slice_at(&path)));
         }
         None
-    }
-
-    /// `se.slice` of the thread at `/proc/self/task/<tid>` (kernels with
-    /// scheduler debugging show it).
-    fn slice_at(path: &std::path::Path) -> Option<u64> {
-        let sched = std::fs::read_to_string(path.join("sched")).ok()?;
-        let line = sched.lines().find(|l| l.starts_with("se.slice"))?;
-        line.rsplit(' ').next()?.parse().ok()
     }
 
     #[tokio::test]
@@ -427,10 +411,14 @@ mod tests {
         let (sink, writer) = LogSink::start(&database, 16, WriterPriority::default())
             .await
             .unwrap();
-        let (nice, policy, slice) = thread_sched("switchyard-log-").unwrap();
-        assert_eq!((nice, policy), (19, 0), "nice 19, SCHED_OTHER");
+        let writer_thread = thread_sched("switchyard-log-").unwrap();
+        assert_eq!(
+            (writer_thread.nice, writer_thread.policy),
+            (19, 0),
+            "nice 19, SCHED_OTHER"
+        );
         if switchyard_sched::custom_slices_supported()
-            && let Some(slice) = slice
+            && let Some(slice) = writer_thread.slice_ns
         {
             assert_eq!(u128::from(slice), LOW_PRIORITY_SLICE.as_nanos());
         }

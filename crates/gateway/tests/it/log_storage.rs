@@ -267,11 +267,8 @@ fn writer_thread_policies() -> Vec<(String, u32)> {
         if !comm.starts_with("switchyard-log") && !comm.starts_with("sqlx-sqlite") {
             continue;
         }
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let after_comm = stat.rsplit_once(") ").map(|(_, rest)| rest).unwrap_or("");
-        let policy = after_comm.split(' ').nth(38).and_then(|p| p.parse().ok());
-        if let Some(policy) = policy {
-            found.push((comm, policy));
+        if let Some(observed) = switchyard_sched::observe(&task.path()) {
+            found.push((comm, observed.policy));
         }
     }
     found
