@@ -5,6 +5,7 @@
 //! a full queue makes senders wait, a database outage is retried, shutdown
 //! drains the queue. [`retention`] deletes old rows in batches.
 
+pub mod destination;
 pub mod record;
 pub mod retention;
 pub mod sink;

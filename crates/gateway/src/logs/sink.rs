@@ -7,12 +7,12 @@
 //! rates — all off the request path.
 //!
 //! The writer runs on its own thread, with its own single-threaded runtime
-//! and its own database connections, so that the kernel can preempt a
-//! batch in favour of requests instead of requests waiting behind it on
-//! the runtime. By default at nice 19 with a long time slice
-//! (`LOG_WRITER_PRIORITY=low`), which the SQLite threads it starts
-//! inherit: a waking request preempts a batch at once, and the writer
-//! still gets a share of a saturated CPU.
+//! and its own database connections ([`super::destination`]: on SQLite it
+//! steps the statements itself), so that the kernel can preempt a batch in
+//! favour of requests instead of requests waiting behind it on the runtime.
+//! By default at nice 19 with a long time slice (`LOG_WRITER_PRIORITY=low`),
+//! which any thread it starts inherits: a waking request preempts a batch
+//! at once, and the writer still gets a share of a saturated CPU.
 //! Optionally at Linux's `SCHED_IDLE` priority (`idle`): then logging
 //! never delays a request, but when the CPU has no idle time the queue
 //! fills and `send` waits (the same back-pressure as a slow database).
@@ -25,11 +25,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::destination::Destination;
 use super::record::{LogEntry, LogRecord};
 use crate::config::DatabaseConfig;
 use crate::stats::rates::{LiveRates, RateKey};
+use crate::store::StoreError;
 use crate::store::logs::UsageCounters;
-use crate::store::{Store, StoreError};
 use crate::telemetry::FinishedMetrics;
 
 /// Largest batch written in one transaction.
@@ -205,16 +206,16 @@ impl WriterThread {
             }
         };
         runtime.block_on(async move {
-            let store = match Store::connect(&database).await {
-                Ok(store) => store,
+            let mut destination = match Destination::open(&database).await {
+                Ok(destination) => destination,
                 Err(e) => {
                     let _ = ready.send(Err(e));
                     return;
                 }
             };
             let _ = ready.send(Ok(()));
-            write_loop(store.clone(), rx, stop, rates).await;
-            store.close().await;
+            write_loop(&mut destination, rx, stop, rates).await;
+            destination.close().await;
         });
         let _ = done.send(());
     }
@@ -239,7 +240,7 @@ fn lower_priority(priority: WriterPriority) {
 }
 
 async fn write_loop(
-    store: Store,
+    store: &mut Destination,
     mut rx: mpsc::Receiver<LogEntry>,
     stop: CancellationToken,
     rates: Arc<LiveRates>,
@@ -254,7 +255,7 @@ async fn write_loop(
                 rx.close();
                 while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
                     observe(&batch, &rates, &mut metrics);
-                    write_batch(&store, &mut batch, &mut pending_counters, Some(&stop)).await;
+                    write_batch(store, &mut batch, &mut pending_counters, Some(&stop)).await;
                 }
                 break;
             }
@@ -278,7 +279,7 @@ async fn write_loop(
             }
         }
         observe(&batch, &rates, &mut metrics);
-        write_batch(&store, &mut batch, &mut pending_counters, None).await;
+        write_batch(store, &mut batch, &mut pending_counters, None).await;
     }
     if !pending_counters.is_empty()
         && let Err(e) = store.apply_usage_counters(&pending_counters).await
@@ -290,7 +291,7 @@ async fn write_loop(
 /// Write one batch, retrying with back-off until it is stored. While
 /// shutting down (`stopping`), gives up after a few tries.
 async fn write_batch(
-    store: &Store,
+    store: &mut Destination,
     batch: &mut Vec<LogEntry>,
     counters: &mut UsageCounters,
     stopping: Option<&CancellationToken>,
@@ -380,6 +381,7 @@ fn trace_request(r: &LogRecord) {
 mod tests {
     use super::*;
     use crate::config::DbTarget;
+    use crate::store::Store;
 
     /// Scheduling attributes of this process's thread named `name`.
     fn thread_sched(name: &str) -> Option<switchyard_sched::Observed> {

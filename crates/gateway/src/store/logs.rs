@@ -7,60 +7,16 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use switchyard_protocol::Usage;
 
-use super::row::{flag, flag_value, to_json};
+use super::log_batch::{LogBatch, chunk_texts, chunk_values, has_details, log_insert_head};
+use super::row::flag;
 use super::sql::{Page, Sql, contains_pattern};
+use super::values::{
+    INSERT_DETAIL, INSERT_RETRY, LOG_COLUMN_COUNT, LOG_COLUMNS, UPDATE_CHANNEL_COUNTERS,
+    UPDATE_GROUP_COUNTERS, UPDATE_TOKEN_COUNTERS, Value, detail_row, retry_row,
+};
 use super::{DbKind, Store, StoreError};
 use crate::billing::Charge;
 use crate::logs::record::{LogDetail, LogEntry, LogRecord, RetryRecord};
-use crate::stats::summary::SummaryBatch;
-
-const COLUMNS: &str = "request_id, request_at, retry_at, created_at, ttfb_milliseconds, group_id, \
-    token_id, token_name, model, actual_model, channel_id, mode, endpoint, code, content, ip, \
-    retry_times, end_user, metadata, upstream_id, stream, input_tokens, image_input_tokens, \
-    audio_input_tokens, video_input_tokens, output_tokens, image_output_tokens, \
-    audio_output_tokens, cached_tokens, cache_creation_tokens, reasoning_tokens, total_tokens, \
-    web_search_count, usage_estimated, used_amount, price, amount";
-const COLUMN_COUNT: usize = 37;
-
-/// Most rows in one multi-row INSERT (37 values a row: 4,736 parameters,
-/// under SQLite's 32,766 and PostgreSQL's 65,535).
-pub const INSERT_CHUNK: usize = 128;
-const _: () = assert!(INSERT_CHUNK * COLUMN_COUNT <= 32_766);
-
-/// Split `rows` into statements of [`INSERT_CHUNK`] rows, then the rest by
-/// its binary digits (64, 32, … 1). Few statements per batch — each is a
-/// round trip to the database (on SQLite, to sqlx's SQLite thread and back:
-/// two context switches at least) — and only eight statement texts, so all
-/// stay in the statement cache.
-fn insert_chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
-    let mut chunks = Vec::with_capacity(rows.len() / INSERT_CHUNK + 8);
-    let mut size = INSERT_CHUNK;
-    while !rows.is_empty() {
-        while size > rows.len() {
-            size /= 2;
-        }
-        let (chunk, rest) = rows.split_at(size);
-        chunks.push(chunk);
-        rows = rest;
-    }
-    chunks
-}
-
-/// The head of a multi-row `INSERT` into `table` (up to `VALUES `).
-///
-/// On SQLite it is `INSERT OR FAIL`: a multi-row statement whose constraints
-/// may abort it (every `NOT NULL` column, by default) makes SQLite copy each
-/// page it touches into a statement journal, so that the statement alone
-/// can be undone; past 64 KiB that journal is a temporary file. With `FAIL`
-/// nothing is journalled. The outcome of an error is the same: the batch's
-/// transaction is rolled back as a whole and written again.
-fn multi_row_insert(kind: DbKind, table: &str, columns: &str) -> String {
-    let verb = match kind {
-        DbKind::Sqlite => "INSERT OR FAIL",
-        DbKind::Postgres => "INSERT",
-    };
-    format!("{verb} INTO {table} ({columns}) VALUES ")
-}
 
 /// Which rows `code_type` selects.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -169,106 +125,6 @@ fn charge_from_row(row: &AnyRow) -> Result<Option<Charge>, StoreError> {
         price: serde_json::from_str(&price).unwrap_or_default(),
         amount: serde_json::from_str(&amount).unwrap_or_default(),
     }))
-}
-
-/// The text stored for a JSON column: empty for null.
-fn json_text(value: &serde_json::Value) -> String {
-    if value.is_null() {
-        String::new()
-    } else {
-        value.to_string()
-    }
-}
-
-fn bind_record(sql: &mut Sql, r: &LogRecord) -> Result<(), StoreError> {
-    let metadata = json_text(&r.metadata);
-    let u = &r.usage;
-    sql.push("(")
-        .bind(r.request_id.clone())?
-        .push(",")
-        .bind(r.request_at)?
-        .push(",")
-        .bind(r.retry_at)?
-        .push(",")
-        .bind(r.created_at)?
-        .push(",")
-        .bind(r.ttfb_milliseconds)?
-        .push(",")
-        .bind(r.group_id.clone())?
-        .push(",")
-        .bind(r.token_id)?
-        .push(",")
-        .bind(r.token_name.clone())?
-        .push(",")
-        .bind(r.model.clone())?
-        .push(",")
-        .bind(r.actual_model.clone())?
-        .push(",")
-        .bind(r.channel_id)?
-        .push(",")
-        .bind(r.mode)?
-        .push(",")
-        .bind(r.endpoint.clone())?
-        .push(",")
-        .bind(r.code)?
-        .push(",")
-        .bind(r.content.clone())?
-        .push(",")
-        .bind(r.ip.clone())?
-        .push(",")
-        .bind(r.retry_times)?
-        .push(",")
-        .bind(r.user.clone())?
-        .push(",")
-        .bind(metadata)?
-        .push(",")
-        .bind(r.upstream_id.clone())?
-        .push(",")
-        .bind(flag_value(r.stream))?
-        .push(",")
-        .bind(u.input_tokens)?
-        .push(",")
-        .bind(u.image_input_tokens)?
-        .push(",")
-        .bind(u.audio_input_tokens)?
-        .push(",")
-        .bind(u.video_input_tokens)?
-        .push(",")
-        .bind(u.output_tokens)?
-        .push(",")
-        .bind(u.image_output_tokens)?
-        .push(",")
-        .bind(u.audio_output_tokens)?
-        .push(",")
-        .bind(u.cached_tokens)?
-        .push(",")
-        .bind(u.cache_creation_tokens)?
-        .push(",")
-        .bind(u.reasoning_tokens)?
-        .push(",")
-        .bind(u.total_tokens)?
-        .push(",")
-        .bind(u.web_search_count)?
-        .push(",")
-        .bind(flag_value(r.usage_estimated))?
-        .push(",")
-        .bind(r.used_amount)?
-        .push(",")
-        .bind(
-            r.charge
-                .as_ref()
-                .map(|c| to_json(&c.price))
-                .unwrap_or_default(),
-        )?
-        .push(",")
-        .bind(
-            r.charge
-                .as_ref()
-                .map(|c| to_json(&c.amount))
-                .unwrap_or_default(),
-        )?
-        .push(")");
-    Ok(())
 }
 
 fn push_filters(sql: &mut Sql, f: &LogFilter) -> Result<(), StoreError> {
@@ -411,53 +267,46 @@ impl UsageCounters {
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty() && self.groups.is_empty() && self.channels.is_empty()
     }
-}
 
-const LAST_ACCESS: &str = "CASE WHEN accessed_at < $3 THEN $3 ELSE accessed_at END";
+    /// The statements that apply the counters, with their values
+    /// ([`UPDATE_TOKEN_COUNTERS`] and its siblings).
+    pub fn updates(&self) -> Vec<(&'static str, Vec<Value<'_>>)> {
+        use Value::{Int, Real, Text};
+        let tokens = self.tokens.iter().map(|(id, (n, amount, at))| {
+            let values = vec![Int(*n), Real(*amount), Int(*at), Int(*id)];
+            (UPDATE_TOKEN_COUNTERS, values)
+        });
+        let groups = self.groups.iter().map(|(id, (n, amount, at))| {
+            let values = vec![Int(*n), Real(*amount), Int(*at), Text(id.as_str())];
+            (UPDATE_GROUP_COUNTERS, values)
+        });
+        let channels = self.channels.iter().map(|(id, (n, retries, amount, at))| {
+            let values = vec![Int(*n), Real(*amount), Int(*at), Int(*retries), Int(*id)];
+            (UPDATE_CHANNEL_COUNTERS, values)
+        });
+        tokens.chain(groups).chain(channels).collect()
+    }
+}
 
 impl Store {
     /// Insert a batch of entries (logs with their details, retry logs) and add
     /// their summaries, in one transaction.
     pub async fn insert_log_batch(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        let batch = LogBatch::new(entries);
         let mut tx = self.logs().begin().await?;
-        let requests: Vec<(&LogRecord, Option<&LogDetail>)> = entries
-            .iter()
-            .filter_map(|e| match e {
-                LogEntry::Request { record, detail } => Some((record.as_ref(), detail.as_deref())),
-                LogEntry::Retry(_) | LogEntry::CountOnly(_) => None,
-            })
-            .collect();
-        // A client-chosen request id may repeat; rows whose id repeats within
-        // the batch are inserted one by one so each detail finds its own row.
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (record, _) in &requests {
-            *seen.entry(record.request_id.as_str()).or_default() += 1;
-        }
-        let (unique, repeated): (Vec<_>, Vec<_>) = requests
-            .into_iter()
-            .partition(|(r, _)| seen.get(r.request_id.as_str()) == Some(&1));
         let kind = self.logs_kind();
-        let head = multi_row_insert(kind, "logs", COLUMNS);
-        for chunk in insert_chunks(&unique).into_iter().chain(repeated.chunks(1)) {
-            // SQLite resolves `$N` names by a linear scan per parameter;
-            // anonymous `?` keeps a many-parameter statement linear.
-            let mut sql = match kind {
-                DbKind::Sqlite => Sql::positional(&head),
-                DbKind::Postgres => Sql::new(&head),
-            };
-            sql.reserve(chunk.len() * COLUMN_COUNT);
-            for (i, (record, _)) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(",");
-                }
-                bind_record(&mut sql, record)?;
-            }
+        let head = log_insert_head(kind);
+        for chunk in batch.request_chunks() {
+            let texts = chunk_texts(chunk);
+            let values = chunk_values(chunk, &texts);
+            let mut sql = self.multi_row_sql(&head);
+            sql.bind_rows(&values, LOG_COLUMN_COUNT)?;
             // Row ids are only needed to attach details. Without any, skip
             // `RETURNING`: each returned row is a separate hand-off from the
             // SQLite thread to the runtime, which stalled requests behind it.
             // The `RETURNING` form is rare (details are kept for errors) and
             // not cached.
-            if chunk.iter().all(|(_, detail)| detail.is_none()) {
+            if !has_details(chunk) {
                 let (text, args) = sql.into_parts();
                 sqlx::query_with(text, args).execute(&mut *tx).await?;
                 continue;
@@ -473,59 +322,46 @@ impl Store {
                 let (Some(detail), Some(log_id)) = (detail, ids.get(&record.request_id)) else {
                     continue;
                 };
-                sqlx::query(
-                    "INSERT INTO request_details (log_id, request_body, response_body, request_body_truncated, \
-                     response_body_truncated, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                bound(
+                    INSERT_DETAIL,
+                    &detail_row(*log_id, record.created_at, detail),
                 )
-                .bind(*log_id)
-                .bind(detail.request_body.clone())
-                .bind(detail.response_body.clone())
-                .bind(flag_value(detail.request_body_truncated))
-                .bind(flag_value(detail.response_body_truncated))
-                .bind(record.created_at)
                 .execute(&mut *tx)
                 .await?;
             }
         }
-        let mut summaries = SummaryBatch::default();
-        for entry in entries {
-            if let LogEntry::Retry(r) = entry {
-                insert_retry(&mut tx, r).await?;
-            }
-            summaries.add(entry);
+        for retry in &batch.retries {
+            bound(INSERT_RETRY, &retry_row(retry))
+                .execute(&mut *tx)
+                .await?;
         }
         // Same transaction as the rows: a retried batch is never counted twice.
-        self.upsert_summaries(&mut tx, &summaries).await?;
-        debug_assert_eq!(COLUMNS.split(',').count(), COLUMN_COUNT);
+        for upsert in batch.summary_upserts() {
+            let mut sql = self.multi_row_sql(upsert.head);
+            sql.bind_rows(&upsert.values, upsert.width)?
+                .push(upsert.tail);
+            let (text, args) = sql.into_parts();
+            sqlx::query_with(text, args).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// A multi-row statement on the log database. SQLite resolves `$N`
+    /// names by a linear scan per parameter; anonymous `?` keeps a
+    /// many-parameter statement linear.
+    fn multi_row_sql(&self, head: &str) -> Sql {
+        match self.logs_kind() {
+            DbKind::Sqlite => Sql::positional(head),
+            DbKind::Postgres => Sql::new(head),
+        }
     }
 
     /// Add request counts, amounts and last-access times to tokens, groups and channels.
     pub async fn apply_usage_counters(&self, c: &UsageCounters) -> Result<(), StoreError> {
         let mut tx = self.main().begin().await?;
-        for (id, (n, amount, at)) in &c.tokens {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE tokens SET request_count = request_count + $1, used_amount = used_amount + $2, \
-                 accessed_at = {LAST_ACCESS} WHERE id = $4"
-            )))
-            .bind(*n).bind(*amount).bind(*at).bind(*id)
-            .execute(&mut *tx).await?;
-        }
-        for (id, (n, amount, at)) in &c.groups {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                r#"UPDATE "groups" SET request_count = request_count + $1, used_amount = used_amount + $2, accessed_at = {LAST_ACCESS} WHERE id = $4"#
-            )))
-            .bind(*n).bind(*amount).bind(*at).bind(id.clone())
-            .execute(&mut *tx).await?;
-        }
-        for (id, (n, retries, amount, at)) in &c.channels {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE channels SET request_count = request_count + $1, used_amount = used_amount + $2, \
-                 accessed_at = {LAST_ACCESS}, retry_count = retry_count + $5 WHERE id = $4"
-            )))
-            .bind(*n).bind(*amount).bind(*at).bind(*id).bind(*retries)
-            .execute(&mut *tx).await?;
+        for (text, values) in c.updates() {
+            bound(text, &values).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -543,7 +379,7 @@ impl Store {
         let total: i64 = sqlx::query_scalar_with(text, args)
             .fetch_one(self.logs())
             .await?;
-        let mut sql = Sql::new(&format!("SELECT id, {COLUMNS} FROM logs"));
+        let mut sql = Sql::new(&format!("SELECT id, {LOG_COLUMNS} FROM logs"));
         push_filters(&mut sql, f)?;
         sql.push(if f.ascending {
             " ORDER BY created_at ASC, id ASC"
@@ -566,7 +402,7 @@ impl Store {
         limit: i64,
         with_detail: bool,
     ) -> Result<Vec<(LogRecord, LogDetail)>, StoreError> {
-        let columns = COLUMNS
+        let columns = LOG_COLUMNS
             .split(',')
             .map(|c| format!("l.{}", c.trim()))
             .collect::<Vec<_>>()
@@ -741,57 +577,18 @@ impl RetentionTable {
     }
 }
 
-async fn insert_retry(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    r: &RetryRecord,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO retry_logs (request_id, request_at, retry_at, created_at, ttfb_milliseconds, group_id, \
-         token_name, model, actual_model, channel_id, mode, code, attempt, content, request_body, response_body, \
-         request_body_truncated, response_body_truncated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-    )
-    .bind(r.request_id.clone())
-    .bind(r.request_at)
-    .bind(r.retry_at)
-    .bind(r.created_at)
-    .bind(r.ttfb_milliseconds)
-    .bind(r.group_id.clone())
-    .bind(r.token_name.clone())
-    .bind(r.model.clone())
-    .bind(r.actual_model.clone())
-    .bind(r.channel_id)
-    .bind(r.mode)
-    .bind(r.code)
-    .bind(r.attempt)
-    .bind(r.content.clone())
-    .bind(r.detail.request_body.clone())
-    .bind(r.detail.response_body.clone())
-    .bind(flag_value(r.detail.request_body_truncated))
-    .bind(flag_value(r.detail.response_body_truncated))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sizes(n: usize) -> Vec<usize> {
-        let rows: Vec<usize> = (0..n).collect();
-        let chunks = insert_chunks(&rows);
-        assert_eq!(chunks.concat(), rows, "every row once, in order");
-        chunks.iter().map(|c| c.len()).collect()
+/// `text` with `values` bound in order (sqlx owns copies of them).
+fn bound<'q>(
+    text: &'q str,
+    values: &[Value<'_>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+    for value in values {
+        query = match *value {
+            Value::Int(v) => query.bind(v),
+            Value::Real(v) => query.bind(v),
+            Value::Text(v) => query.bind(v.to_owned()),
+        };
     }
-
-    #[test]
-    fn batches_split_into_full_chunks_then_binary_digits() {
-        assert_eq!(sizes(0), Vec::<usize>::new());
-        assert_eq!(sizes(1), [1]);
-        assert_eq!(sizes(127), [64, 32, 16, 8, 4, 2, 1]);
-        assert_eq!(sizes(128), [128]);
-        assert_eq!(sizes(460), [128, 128, 128, 64, 8, 4]);
-        assert_eq!(sizes(512), [128; 4]);
-    }
+    query
 }

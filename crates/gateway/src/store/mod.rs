@@ -12,6 +12,7 @@ pub mod channel_tests;
 pub mod channels;
 pub mod groups;
 pub mod ip_blocks;
+pub mod log_batch;
 pub mod logs;
 pub mod model_configs;
 pub mod options;
@@ -19,8 +20,10 @@ pub mod responses;
 pub mod row;
 mod sealing;
 pub mod sql;
+pub mod sqlite_batch;
 pub mod summaries;
 pub mod tokens;
+pub mod values;
 
 use std::time::Duration;
 
@@ -37,6 +40,9 @@ pub enum StoreError {
     /// The database reported an error.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The log writer's own SQLite connection reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

@@ -10,6 +10,7 @@ use sqlx::any::{Any, AnyArguments};
 use sqlx::{Arguments, Encode, Type};
 
 use super::StoreError;
+use super::values::Value;
 
 /// SQL text with its bound arguments.
 #[derive(Default)]
@@ -65,6 +66,35 @@ impl Sql {
         self.args
             .add(value)
             .map_err(|e| StoreError::Database(sqlx::Error::Encode(e)))?;
+        Ok(self)
+    }
+
+    /// Bind one value of a write statement (owned by sqlx's arguments).
+    pub fn bind_value(&mut self, value: Value<'_>) -> Result<&mut Self, StoreError> {
+        match value {
+            Value::Int(v) => self.bind(v),
+            Value::Real(v) => self.bind(v),
+            Value::Text(v) => self.bind(v.to_owned()),
+        }
+    }
+
+    /// Bind `values` as rows of `width` values: `(…),(…)`.
+    pub fn bind_rows(
+        &mut self,
+        values: &[Value<'_>],
+        width: usize,
+    ) -> Result<&mut Self, StoreError> {
+        self.reserve(values.len());
+        for (row, chunk) in values.chunks(width.max(1)).enumerate() {
+            self.push(if row == 0 { "(" } else { ",(" });
+            for (column, value) in chunk.iter().enumerate() {
+                if column > 0 {
+                    self.push(",");
+                }
+                self.bind_value(*value)?;
+            }
+            self.push(")");
+        }
         Ok(self)
     }
 

@@ -7,13 +7,13 @@ use std::sync::LazyLock;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::log_batch::MultiRow;
 use super::sql::{Page, Sql};
-use super::{DbKind, Store, StoreError};
-use crate::stats::summary::{ChannelKey, GroupKey, INT_COLUMNS, SummaryBatch, SummaryData};
+use super::values::{SUMMARY_DATA_COUNT, Value};
+use super::{Store, StoreError};
+use crate::stats::summary::{INT_COLUMNS, SummaryData};
 
 /// Rows per multi-row upsert (about 3,000 parameters).
-const UPSERT_CHUNK: usize = 100;
-
 /// Which summaries a dashboard reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SummaryScope {
@@ -172,7 +172,8 @@ fn data_from_row(row: &AnyRow) -> Result<SummaryData, StoreError> {
 /// The fixed text of one summary table's upsert, built once: the head (up
 /// to `VALUES `) and the `ON CONFLICT … DO UPDATE` tail that adds the new
 /// figures to the stored ones.
-struct UpsertText {
+/// The text of a summary table's additive upsert.
+pub(super) struct UpsertText {
     head: String,
     tail: String,
 }
@@ -196,98 +197,44 @@ impl UpsertText {
             ),
         }
     }
+
+    /// The upsert of `values`: rows of a key of `key_width` values and the counters.
+    pub(super) fn statement<'a>(
+        &'a self,
+        key_width: usize,
+        values: Vec<Value<'a>>,
+    ) -> MultiRow<'a> {
+        MultiRow {
+            head: &self.head,
+            width: key_width + SUMMARY_DATA_COUNT,
+            values,
+            tail: &self.tail,
+        }
+    }
 }
 
-static CHANNEL_HOURS: LazyLock<UpsertText> =
+pub(super) static CHANNEL_HOURS: LazyLock<UpsertText> =
     LazyLock::new(|| UpsertText::new("summaries", &["channel_id", "model", "hour_timestamp"]));
-static CHANNEL_MINUTES: LazyLock<UpsertText> = LazyLock::new(|| {
+pub(super) static CHANNEL_MINUTES: LazyLock<UpsertText> = LazyLock::new(|| {
     UpsertText::new(
         "summary_minutes",
         &["channel_id", "model", "minute_timestamp"],
     )
 });
-static GROUP_HOURS: LazyLock<UpsertText> = LazyLock::new(|| {
+pub(super) static GROUP_HOURS: LazyLock<UpsertText> = LazyLock::new(|| {
     UpsertText::new(
         "group_summaries",
         &["group_id", "token_name", "model", "hour_timestamp"],
     )
 });
-static GROUP_MINUTES: LazyLock<UpsertText> = LazyLock::new(|| {
+pub(super) static GROUP_MINUTES: LazyLock<UpsertText> = LazyLock::new(|| {
     UpsertText::new(
         "group_summary_minutes",
         &["group_id", "token_name", "model", "minute_timestamp"],
     )
 });
 
-fn bind_data(sql: &mut Sql, d: &SummaryData) -> Result<(), StoreError> {
-    for v in d.ints {
-        sql.push(",").bind(v)?;
-    }
-    sql.push(",").bind(d.used_amount)?.push(")");
-    Ok(())
-}
-
 impl Store {
-    fn upsert_sql(&self, head: &str) -> Sql {
-        match self.logs_kind() {
-            DbKind::Sqlite => Sql::positional(head),
-            DbKind::Postgres => Sql::new(head),
-        }
-    }
-
-    /// Add a batch's summaries to the tables inside the log writer's transaction.
-    pub async fn upsert_summaries(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        batch: &SummaryBatch,
-    ) -> Result<(), StoreError> {
-        for (text, rows) in [
-            (&*CHANNEL_HOURS, &batch.channel_hours),
-            (&*CHANNEL_MINUTES, &batch.channel_minutes),
-        ] {
-            let rows: Vec<(&ChannelKey, &SummaryData)> = rows.iter().collect();
-            for chunk in rows.chunks(UPSERT_CHUNK) {
-                let mut sql = self.upsert_sql(&text.head);
-                for (i, ((channel, model, at), data)) in chunk.iter().enumerate() {
-                    sql.push(if i == 0 { "(" } else { ",(" })
-                        .bind(*channel)?
-                        .push(",")
-                        .bind(model.clone())?
-                        .push(",")
-                        .bind(*at)?;
-                    bind_data(&mut sql, data)?;
-                }
-                sql.push(&text.tail);
-                let (text, args) = sql.into_parts();
-                sqlx::query_with(text, args).execute(&mut **tx).await?;
-            }
-        }
-        for (text, rows) in [
-            (&*GROUP_HOURS, &batch.group_hours),
-            (&*GROUP_MINUTES, &batch.group_minutes),
-        ] {
-            let rows: Vec<(&GroupKey, &SummaryData)> = rows.iter().collect();
-            for chunk in rows.chunks(UPSERT_CHUNK) {
-                let mut sql = self.upsert_sql(&text.head);
-                for (i, ((group, token, model, at), data)) in chunk.iter().enumerate() {
-                    sql.push(if i == 0 { "(" } else { ",(" })
-                        .bind(group.clone())?
-                        .push(",")
-                        .bind(token.clone())?
-                        .push(",")
-                        .bind(model.clone())?
-                        .push(",")
-                        .bind(*at)?;
-                    bind_data(&mut sql, data)?;
-                }
-                sql.push(&text.tail);
-                let (text, args) = sql.into_parts();
-                sqlx::query_with(text, args).execute(&mut **tx).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Summed rows per bucket; with `by_key` also per channel/token and model.
     pub async fn summary_rows(
         &self,

@@ -1,0 +1,397 @@
+//! The log writer's synchronous path to SQLite: its own connections,
+//! opened on the writer thread, run each batch's statements
+//! ([`super::log_batch`]) and the usage counters in place.
+//!
+//! sqlx runs every SQLite statement on a thread of its own and hands the
+//! statement and its answer across (two context switches or more each),
+//! and binds each value through its `Any` driver. Here a batch is bound
+//! straight from the borrowed records and stepped on the calling thread.
+//! Only the writer uses this; everything else (reads, admin writes,
+//! PostgreSQL) goes through [`super::Store`].
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{CachedStatement, Connection, OpenFlags, ToSql, Transaction};
+
+use super::DbKind;
+use super::StoreError;
+use super::log_batch::{
+    LogBatch, MultiRow, RequestRow, chunk_texts, chunk_values, has_details, log_insert_head,
+};
+use super::logs::UsageCounters;
+use super::values::{
+    INSERT_DETAIL, INSERT_RETRY, LOG_COLUMN_COUNT, Value, detail_row, push_placeholder_rows,
+    retry_row,
+};
+use crate::logs::record::LogEntry;
+
+/// Prepared statements kept per connection: the eight log-row shapes, the
+/// detail, retry and counter statements, and the summary upserts.
+const STATEMENT_CACHE: usize = 32;
+
+impl ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Value::Int(v) => ValueRef::Integer(v),
+            Value::Real(v) => ValueRef::Real(v),
+            Value::Text(v) => ValueRef::Text(v.as_bytes()),
+        }))
+    }
+}
+
+/// The writer's connections: to the log database and, when it is another
+/// file, to the main one (usage counters).
+#[derive(Debug)]
+pub struct SqliteBatchWriter {
+    logs: Connection,
+    main: Option<Connection>,
+}
+
+impl SqliteBatchWriter {
+    /// Open the log database at `logs` and the main one at `main`, with the
+    /// pragmas of the pools ([`super::Store::connect`]).
+    pub fn open(logs: &Path, main: &Path, busy_timeout: Duration) -> Result<Self, StoreError> {
+        let main = (main != logs)
+            .then(|| open_connection(main, busy_timeout))
+            .transpose()?;
+        Ok(Self {
+            logs: open_connection(logs, busy_timeout)?,
+            main,
+        })
+    }
+
+    /// Insert a batch of entries (logs with their details, retry logs) and
+    /// add their summaries, in one transaction.
+    pub fn insert_log_batch(&mut self, entries: &[LogEntry]) -> Result<(), StoreError> {
+        let batch = LogBatch::new(entries);
+        let tx = self.logs.transaction()?;
+        let head = log_insert_head(DbKind::Sqlite);
+        for chunk in batch.request_chunks() {
+            insert_requests(&tx, &head, chunk)?;
+        }
+        let mut retry = tx.prepare_cached(INSERT_RETRY)?;
+        for record in &batch.retries {
+            execute(&mut retry, &retry_row(record))?;
+        }
+        drop(retry);
+        // Same transaction as the rows: a retried batch is never counted twice.
+        for upsert in batch.summary_upserts() {
+            let mut statement = tx.prepare_cached(&multi_row_text(&upsert))?;
+            execute(&mut statement, &upsert.values)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Add request counts, amounts and last-access times to tokens, groups
+    /// and channels.
+    pub fn apply_usage_counters(&mut self, counters: &UsageCounters) -> Result<(), StoreError> {
+        let connection = self.main.as_mut().unwrap_or(&mut self.logs);
+        let tx = connection.transaction()?;
+        for (text, values) in counters.updates() {
+            execute(&mut tx.prepare_cached(text)?, &values)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(busy_timeout)?;
+    // `journal_mode` answers with a row; the others answer nothing.
+    connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+/// One multi-row insert of log rows; with details, it returns the rows'
+/// ids and the details are inserted against them.
+fn insert_requests(
+    tx: &Transaction<'_>,
+    head: &str,
+    chunk: &[RequestRow<'_>],
+) -> Result<(), StoreError> {
+    let texts = chunk_texts(chunk);
+    let values = chunk_values(chunk, &texts);
+    let mut text = String::with_capacity(head.len() + values.len() * 2 + 32);
+    text.push_str(head);
+    push_placeholder_rows(&mut text, chunk.len(), LOG_COLUMN_COUNT);
+    if !has_details(chunk) {
+        return execute(&mut tx.prepare_cached(&text)?, &values);
+    }
+    text.push_str(" RETURNING id, request_id");
+    let mut statement = tx.prepare(&text)?;
+    bind(&mut statement, &values)?;
+    let mut ids = std::collections::HashMap::with_capacity(chunk.len());
+    let mut rows = statement.raw_query();
+    while let Some(row) = rows.next()? {
+        ids.insert(row.get::<_, String>(1)?, row.get::<_, i64>(0)?);
+    }
+    drop(rows);
+    let mut detail_insert = tx.prepare_cached(INSERT_DETAIL)?;
+    for (record, detail) in chunk {
+        if let (Some(detail), Some(log_id)) = (detail, ids.get(&record.request_id)) {
+            execute(
+                &mut detail_insert,
+                &detail_row(*log_id, record.created_at, detail),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The text of a multi-row statement with anonymous placeholders.
+fn multi_row_text(statement: &MultiRow<'_>) -> String {
+    let rows = statement.values.len() / statement.width.max(1);
+    let mut text = String::with_capacity(
+        statement.head.len() + statement.values.len() * 2 + statement.tail.len() + rows * 3,
+    );
+    text.push_str(statement.head);
+    push_placeholder_rows(&mut text, rows, statement.width);
+    text.push_str(statement.tail);
+    text
+}
+
+fn bind(statement: &mut rusqlite::Statement<'_>, values: &[Value<'_>]) -> Result<(), StoreError> {
+    for (index, value) in values.iter().enumerate() {
+        statement.raw_bind_parameter(index + 1, value)?;
+    }
+    Ok(())
+}
+
+fn execute(statement: &mut CachedStatement<'_>, values: &[Value<'_>]) -> Result<(), StoreError> {
+    bind(statement, values)?;
+    statement.raw_execute()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::types::Value as Stored;
+
+    use super::*;
+    use crate::billing::Charge;
+    use crate::config::{DatabaseConfig, DbTarget};
+    use crate::logs::record::{LogDetail, LogRecord, RetryRecord};
+    use crate::store::Store;
+
+    const TABLES: [&str; 10] = [
+        "logs",
+        "request_details",
+        "retry_logs",
+        "summaries",
+        "summary_minutes",
+        "group_summaries",
+        "group_summary_minutes",
+        "tokens",
+        r#""groups""#,
+        "channels",
+    ];
+
+    fn record(id: &str, at: i64, code: i64) -> LogRecord {
+        LogRecord {
+            request_id: id.into(),
+            request_at: at - 40,
+            created_at: at,
+            ttfb_milliseconds: 12,
+            group_id: "g1".into(),
+            token_id: 1,
+            token_name: "t1".into(),
+            model: "gpt-4o".into(),
+            actual_model: "gpt-4o-2024".into(),
+            channel_id: 1,
+            mode: 1,
+            endpoint: "/v1/chat/completions".into(),
+            code,
+            content: if code == 200 {
+                String::new()
+            } else {
+                "upstream said no ☹".into()
+            },
+            ip: "10.0.0.1".into(),
+            user: "u".into(),
+            metadata: serde_json::json!({"chat": "x"}),
+            upstream_id: "chatcmpl-1".into(),
+            stream: true,
+            usage: switchyard_protocol::Usage::from_counts(7, 3),
+            used_amount: 0.25,
+            charge: Some(Charge::default()),
+            ..LogRecord::default()
+        }
+    }
+
+    /// Every kind of entry: unique and repeated request ids, a detail on
+    /// each kind, a retried attempt, a count-only request, two minutes.
+    fn entries() -> Vec<LogEntry> {
+        let detail = |body: &str| {
+            Some(Box::new(LogDetail {
+                request_body: body.into(),
+                response_body: "{}".into(),
+                request_body_truncated: true,
+                response_body_truncated: false,
+            }))
+        };
+        let request = |r: LogRecord, detail| LogEntry::Request {
+            record: Box::new(r),
+            detail,
+        };
+        let mut entries: Vec<LogEntry> = (0..200)
+            .map(|i| {
+                request(
+                    record(&format!("r{i}"), 1_700_000_000_000 + i * 500, 200),
+                    None,
+                )
+            })
+            .collect();
+        entries.push(request(
+            record("err", 1_700_000_100_000, 502),
+            detail("req"),
+        ));
+        entries.push(request(
+            record("dup", 1_700_000_100_001, 200),
+            detail("first"),
+        ));
+        entries.push(request(
+            record("dup", 1_700_000_100_002, 200),
+            detail("second"),
+        ));
+        entries.push(LogEntry::Retry(Box::new(RetryRecord {
+            request_id: "err".into(),
+            channel_id: 1,
+            model: "gpt-4o".into(),
+            code: 500,
+            attempt: 1,
+            created_at: 1_700_000_099_000,
+            detail: LogDetail {
+                request_body: "attempt".into(),
+                ..LogDetail::default()
+            },
+            ..RetryRecord::default()
+        })));
+        entries.push(LogEntry::CountOnly(Box::new(record(
+            "quiet",
+            1_700_000_100_003,
+            200,
+        ))));
+        entries
+    }
+
+    async fn migrated(path: &Path) -> DatabaseConfig {
+        let database = DatabaseConfig {
+            main: DbTarget::Sqlite(path.to_owned()),
+            logs: None,
+            max_connections: 2,
+            sqlite_busy_timeout: Duration::from_secs(3),
+        };
+        let store = Store::connect(&database).await.unwrap();
+        store.migrate().await.unwrap();
+        store.close().await;
+        let c = Connection::open(path).unwrap();
+        c.execute_batch(
+            r#"INSERT INTO channels (id, type, created_at, updated_at) VALUES (1, 1, 0, 0);
+               INSERT INTO "groups" (id, created_at, updated_at) VALUES ('g1', 0, 0);
+               INSERT INTO tokens (id, key_hash, key, name, group_id, created_at, updated_at)
+                   VALUES (1, 'h', 'k', 't1', 'g1', 0, 0);"#,
+        )
+        .unwrap();
+        database
+    }
+
+    fn dump(path: &Path) -> Vec<(&'static str, Vec<Vec<Stored>>)> {
+        dump_tables(path, &TABLES)
+    }
+
+    fn dump_tables(path: &Path, tables: &[&'static str]) -> Vec<(&'static str, Vec<Vec<Stored>>)> {
+        let c = Connection::open(path).unwrap();
+        tables
+            .iter()
+            .map(|table| {
+                let mut statement = c
+                    .prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))
+                    .unwrap();
+                let width = statement.column_count();
+                let rows = statement
+                    .query_map([], |row| {
+                        (0..width).map(|i| row.get::<_, Stored>(i)).collect()
+                    })
+                    .unwrap()
+                    .collect::<Result<Vec<Vec<Stored>>, _>>()
+                    .unwrap();
+                (*table, rows)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn writes_exactly_what_the_pool_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (pooled, direct) = (dir.path().join("pooled.db"), dir.path().join("direct.db"));
+        let entries = entries();
+        let mut counters = UsageCounters::default();
+        for entry in &entries {
+            counters.add(entry);
+        }
+
+        let store = Store::connect(&migrated(&pooled).await).await.unwrap();
+        store.insert_log_batch(&entries).await.unwrap();
+        store.apply_usage_counters(&counters).await.unwrap();
+        store.close().await;
+
+        migrated(&direct).await;
+        let mut writer = SqliteBatchWriter::open(&direct, &direct, Duration::from_secs(3)).unwrap();
+        writer.insert_log_batch(&entries).unwrap();
+        writer.apply_usage_counters(&counters).unwrap();
+        drop(writer);
+
+        let (expected, written) = (dump(&pooled), dump(&direct));
+        let count = |table: &str| written.iter().find(|(t, _)| *t == table).unwrap().1.len();
+        assert_eq!(
+            count("logs"),
+            203,
+            "every request row, not the count-only one"
+        );
+        assert_eq!(count("request_details"), 3);
+        assert_eq!(count("retry_logs"), 1);
+        assert_eq!(count("summary_minutes"), 3, "the batch spans three minutes");
+        for ((table, want), (_, got)) in expected.iter().zip(&written) {
+            assert_eq!(got, want, "{table}");
+        }
+        let details = &written[1].1;
+        let bodies: Vec<&Stored> = details.iter().map(|row| &row[2]).collect();
+        assert!(
+            bodies.contains(&&Stored::Text("first".into()))
+                && bodies.contains(&&Stored::Text("second".into())),
+            "each repeated id keeps its own detail: {details:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("broken.db");
+        migrated(&path).await;
+        // The last statement of a batch fails: the rows before it go too.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("DROP TABLE group_summary_minutes")
+            .unwrap();
+        let mut writer = SqliteBatchWriter::open(&path, &path, Duration::from_secs(1)).unwrap();
+        let error = writer.insert_log_batch(&entries()).unwrap_err();
+        assert!(
+            error.to_string().contains("group_summary_minutes"),
+            "{error}"
+        );
+        let written = dump_tables(&path, &TABLES[..4]);
+        assert!(
+            written.iter().all(|(_, rows)| rows.is_empty()),
+            "{written:?}"
+        );
+    }
+}
