@@ -240,7 +240,7 @@ fn lower_priority(priority: WriterPriority) {
 }
 
 async fn write_loop(
-    store: &mut Destination,
+    destination: &mut Destination,
     mut rx: mpsc::Receiver<LogEntry>,
     stop: CancellationToken,
     rates: Arc<LiveRates>,
@@ -255,7 +255,7 @@ async fn write_loop(
                 rx.close();
                 while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
                     observe(&batch, &rates, &mut metrics);
-                    write_batch(store, &mut batch, &mut pending_counters, Some(&stop)).await;
+                    write_batch(destination, &mut batch, &mut pending_counters, Some(&stop)).await;
                 }
                 break;
             }
@@ -279,10 +279,10 @@ async fn write_loop(
             }
         }
         observe(&batch, &rates, &mut metrics);
-        write_batch(store, &mut batch, &mut pending_counters, None).await;
+        write_batch(destination, &mut batch, &mut pending_counters, None).await;
     }
     if !pending_counters.is_empty()
-        && let Err(e) = store.apply_usage_counters(&pending_counters).await
+        && let Err(e) = destination.apply_usage_counters(&pending_counters).await
     {
         tracing::error!(error = %e, "usage counters could not be saved at shutdown");
     }
@@ -291,7 +291,7 @@ async fn write_loop(
 /// Write one batch, retrying with back-off until it is stored. While
 /// shutting down (`stopping`), gives up after a few tries.
 async fn write_batch(
-    store: &mut Destination,
+    destination: &mut Destination,
     batch: &mut Vec<LogEntry>,
     counters: &mut UsageCounters,
     stopping: Option<&CancellationToken>,
@@ -300,7 +300,7 @@ async fn write_batch(
     let mut tries = 0;
     loop {
         let started = Instant::now();
-        let result = store.insert_log_batch(batch).await;
+        let result = destination.insert_log_batch(batch).await;
         crate::telemetry::record_log_write(started.elapsed(), batch.len(), result.is_ok());
         match result {
             Ok(()) => break,
@@ -326,7 +326,7 @@ async fn write_batch(
     }
     batch.clear();
     counters.merge(fresh);
-    match store.apply_usage_counters(counters).await {
+    match destination.apply_usage_counters(counters).await {
         Ok(()) => *counters = UsageCounters::default(),
         Err(e) => {
             tracing::warn!(error = %e, "usage counters not saved yet; will retry with the next batch")

@@ -19,7 +19,7 @@ use crate::stats::summary::{SummaryBatch, SummaryData};
 /// under SQLite's 32,766 and PostgreSQL's 65,535).
 pub const INSERT_CHUNK: usize = 128;
 const _: () = assert!(INSERT_CHUNK * LOG_COLUMN_COUNT <= 32_766);
-/// Most rows in one summary upsert.
+/// Most rows in one summary upsert (about 3,000 parameters).
 const UPSERT_CHUNK: usize = 100;
 
 /// A request's log row and its optional detail.

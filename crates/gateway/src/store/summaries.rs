@@ -13,7 +13,6 @@ use super::values::{SUMMARY_DATA_COUNT, Value};
 use super::{Store, StoreError};
 use crate::stats::summary::{INT_COLUMNS, SummaryData};
 
-/// Rows per multi-row upsert (about 3,000 parameters).
 /// Which summaries a dashboard reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SummaryScope {
@@ -172,7 +171,6 @@ fn data_from_row(row: &AnyRow) -> Result<SummaryData, StoreError> {
 /// The fixed text of one summary table's upsert, built once: the head (up
 /// to `VALUES `) and the `ON CONFLICT … DO UPDATE` tail that adds the new
 /// figures to the stored ones.
-/// The text of a summary table's additive upsert.
 pub(super) struct UpsertText {
     head: String,
     tail: String,
