@@ -373,6 +373,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn counters_go_to_the_main_database_when_logs_have_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let (main, logs) = (dir.path().join("main.db"), dir.path().join("logs.db"));
+        migrated(&main).await;
+        migrated(&logs).await;
+        let entries = entries();
+        let mut counters = UsageCounters::default();
+        for entry in &entries {
+            counters.add(entry);
+        }
+        let mut writer = SqliteBatchWriter::open(&logs, &main, Duration::from_secs(3)).unwrap();
+        writer.insert_log_batch(&entries).unwrap();
+        writer.apply_usage_counters(&counters).unwrap();
+        drop(writer);
+        let requests = |path: &Path| -> i64 {
+            Connection::open(path)
+                .unwrap()
+                .query_row("SELECT request_count FROM tokens WHERE id = 1", [], |row| {
+                    row.get(0)
+                })
+                .unwrap()
+        };
+        assert_eq!(requests(&main), 204, "every request, count-only included");
+        assert_eq!(
+            requests(&logs),
+            0,
+            "the log database's tokens are not the real ones"
+        );
+        let logged = |path: &Path| dump_tables(path, &["logs"])[0].1.len();
+        assert_eq!((logged(&logs), logged(&main)), (203, 0));
+    }
+
+    #[tokio::test]
     async fn a_failed_batch_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("broken.db");
