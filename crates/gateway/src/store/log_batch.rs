@@ -178,14 +178,28 @@ pub fn log_insert_head(kind: DbKind) -> String {
     format!("{verb} INTO logs ({LOG_COLUMNS}) VALUES ")
 }
 
-/// The rows of a chunk as one statement's values; the encoded text
-/// columns live in `texts`, which must outlive the values.
-pub fn chunk_values<'a>(chunk: &[RequestRow<'a>], texts: &'a [LogRowText]) -> Vec<Value<'a>> {
+/// The multi-row insert of a chunk's log rows. With a detail among them it
+/// returns each row's id and request id, to attach the details to. The
+/// encoded text columns live in `texts`, which must outlive the statement.
+pub fn request_insert<'a>(
+    head: &'a str,
+    chunk: &[RequestRow<'a>],
+    texts: &'a [LogRowText],
+) -> MultiRow<'a> {
     let mut values = Vec::with_capacity(chunk.len() * LOG_COLUMN_COUNT);
     for ((record, _), text) in chunk.iter().zip(texts) {
         values.extend(log_row(record, text));
     }
-    values
+    MultiRow {
+        head,
+        width: LOG_COLUMN_COUNT,
+        values,
+        tail: if has_details(chunk) {
+            " RETURNING id, request_id"
+        } else {
+            ""
+        },
+    }
 }
 
 /// Encode the text columns of a chunk's rows.

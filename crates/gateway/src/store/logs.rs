@@ -7,12 +7,14 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use switchyard_protocol::Usage;
 
-use super::log_batch::{LogBatch, chunk_texts, chunk_values, has_details, log_insert_head};
+use super::log_batch::{
+    LogBatch, MultiRow, chunk_texts, has_details, log_insert_head, request_insert,
+};
 use super::row::flag;
 use super::sql::{Page, Sql, contains_pattern};
 use super::values::{
-    INSERT_DETAIL, INSERT_RETRY, LOG_COLUMN_COUNT, LOG_COLUMNS, UPDATE_CHANNEL_COUNTERS,
-    UPDATE_GROUP_COUNTERS, UPDATE_TOKEN_COUNTERS, Value, detail_row, retry_row,
+    INSERT_DETAIL, INSERT_RETRY, LOG_COLUMNS, UPDATE_CHANNEL_COUNTERS, UPDATE_GROUP_COUNTERS,
+    UPDATE_TOKEN_COUNTERS, Value, detail_row, retry_row,
 };
 use super::{DbKind, Store, StoreError};
 use crate::billing::Charge;
@@ -298,21 +300,16 @@ impl Store {
         let head = log_insert_head(kind);
         for chunk in batch.request_chunks() {
             let texts = chunk_texts(chunk);
-            let values = chunk_values(chunk, &texts);
-            let mut sql = self.multi_row_sql(&head);
-            sql.bind_rows(&values, LOG_COLUMN_COUNT)?;
+            let (text, args) = self.multi_row_sql(&request_insert(&head, chunk, &texts))?;
             // Row ids are only needed to attach details. Without any, skip
             // `RETURNING`: each returned row is a separate hand-off from the
             // SQLite thread to the runtime, which stalled requests behind it.
             // The `RETURNING` form is rare (details are kept for errors) and
             // not cached.
             if !has_details(chunk) {
-                let (text, args) = sql.into_parts();
                 sqlx::query_with(text, args).execute(&mut *tx).await?;
                 continue;
             }
-            sql.push(" RETURNING id, request_id");
-            let (text, args) = sql.into_parts();
             let rows: Vec<(i64, String)> = sqlx::query_as_with(text, args)
                 .persistent(false)
                 .fetch_all(&mut *tx)
@@ -337,10 +334,7 @@ impl Store {
         }
         // Same transaction as the rows: a retried batch is never counted twice.
         for upsert in batch.summary_upserts() {
-            let mut sql = self.multi_row_sql(upsert.head);
-            sql.bind_rows(&upsert.values, upsert.width)?
-                .push(upsert.tail);
-            let (text, args) = sql.into_parts();
+            let (text, args) = self.multi_row_sql(&upsert)?;
             sqlx::query_with(text, args).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -350,11 +344,17 @@ impl Store {
     /// A multi-row statement on the log database. SQLite resolves `$N`
     /// names by a linear scan per parameter; anonymous `?` keeps a
     /// many-parameter statement linear.
-    fn multi_row_sql(&self, head: &str) -> Sql {
-        match self.logs_kind() {
-            DbKind::Sqlite => Sql::positional(head),
-            DbKind::Postgres => Sql::new(head),
-        }
+    fn multi_row_sql(
+        &self,
+        statement: &MultiRow<'_>,
+    ) -> Result<(sqlx::AssertSqlSafe<String>, sqlx::any::AnyArguments), StoreError> {
+        let mut sql = match self.logs_kind() {
+            DbKind::Sqlite => Sql::positional(statement.head),
+            DbKind::Postgres => Sql::new(statement.head),
+        };
+        sql.bind_rows(&statement.values, statement.width)?
+            .push(statement.tail);
+        Ok(sql.into_parts())
     }
 
     /// Add request counts, amounts and last-access times to tokens, groups and channels.

@@ -18,12 +18,11 @@ use rusqlite::{CachedStatement, Connection, OpenFlags, ToSql, Transaction};
 use super::DbKind;
 use super::StoreError;
 use super::log_batch::{
-    LogBatch, MultiRow, RequestRow, chunk_texts, chunk_values, has_details, log_insert_head,
+    LogBatch, MultiRow, RequestRow, chunk_texts, has_details, log_insert_head, request_insert,
 };
 use super::logs::UsageCounters;
 use super::values::{
-    INSERT_DETAIL, INSERT_RETRY, LOG_COLUMN_COUNT, Value, detail_row, push_placeholder_rows,
-    retry_row,
+    INSERT_DETAIL, INSERT_RETRY, Value, detail_row, push_placeholder_rows, retry_row,
 };
 use crate::logs::record::LogEntry;
 
@@ -119,16 +118,13 @@ fn insert_requests(
     chunk: &[RequestRow<'_>],
 ) -> Result<(), StoreError> {
     let texts = chunk_texts(chunk);
-    let values = chunk_values(chunk, &texts);
-    let mut text = String::with_capacity(head.len() + values.len() * 2 + 32);
-    text.push_str(head);
-    push_placeholder_rows(&mut text, chunk.len(), LOG_COLUMN_COUNT);
+    let insert = request_insert(head, chunk, &texts);
+    let text = multi_row_text(&insert);
     if !has_details(chunk) {
-        return execute(&mut tx.prepare_cached(&text)?, &values);
+        return execute(&mut tx.prepare_cached(&text)?, &insert.values);
     }
-    text.push_str(" RETURNING id, request_id");
     let mut statement = tx.prepare(&text)?;
-    bind(&mut statement, &values)?;
+    bind(&mut statement, &insert.values)?;
     let mut ids = std::collections::HashMap::with_capacity(chunk.len());
     let mut rows = statement.raw_query();
     while let Some(row) = rows.next()? {
