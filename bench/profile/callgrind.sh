@@ -6,6 +6,8 @@
 # and the total printed per request sent (warm-up second included). Counts are
 # repeatable whatever else the machine does; `rep movsb` copies count one
 # instruction per iteration, so large memcpys look costlier than they run.
+# The gateway's dump waits for its log writer to drain the queue, so that
+# every run counts the writing of every request's row.
 # Read the dump with `callgrind_annotate --inclusive=yes <out-file>.1`.
 set -euo pipefail
 target="$1" out="$2"; shift 2
@@ -30,9 +32,26 @@ fi
 load "$base" "$key" --mode rate --rate 100 --duration 3s >/dev/null
 callgrind_control -z "$pid" >/dev/null 2>&1
 load "$base" "$key" "$@" >"$WORK/load.json"
+if [ "$target" = gateway ]; then
+  # The log writer runs behind the requests (more so under valgrind): wait until
+  # every queued entry is written, so that each run counts the same rows.
+  log_state() { curl -s "$base/metrics" | awk '/^switchyard_log_queue_depth /{q=$2} /^switchyard_log_entries_written_total /{w=$2} END{print q+0, w+0}'; }
+  # Empty and unchanged for three seconds: a batch under valgrind can take
+  # more than one.
+  previous="" still=0
+  for _ in $(seq 1 300); do
+    current="$(log_state)"
+    if [ "${current%% *}" = 0 ] && [ "$current" = "$previous" ]; then
+      still=$((still + 1)); [ "$still" -ge 3 ] && break
+    else
+      still=0
+    fi
+    previous="$current"; sleep 1
+  done
+fi
 callgrind_control -d "$pid" >/dev/null 2>&1
 total="$(callgrind_annotate "$out.1" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')"
-jq -r '"\(.count) \(.warmup_s) \(.duration_s)"' "$WORK/load.json" | {
-  read -r count warm dur
-  python3 -c "n = round($count * ($warm + $dur) / $dur); print(f'$target: {n} requests, {$total / n:,.0f} instructions per request (all threads)')"
+jq -r '"\(.count) \(.warmup_s) \(.duration_s) \(.errors)"' "$WORK/load.json" | {
+  read -r count warm dur errors
+  python3 -c "n = round($count * ($warm + $dur) / $dur); print(f'$target: {n} requests, {$total / n:,.0f} instructions per request (all threads), $errors errors')"
 }
