@@ -3,13 +3,11 @@
 //! graceful shutdown that drains the log queue last.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use thiserror::Error;
@@ -24,6 +22,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use crate::auth::InternalKeys;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::ingress::lane::{MakeConnection, NormalizedRouter};
 use crate::limits::{LimitError, Limiter, RedisLimiterConfig};
 use crate::logs::sink::{LogSink, LogWriter};
 use crate::model::token::{generate_key, key_hash, key_hash_hex, normalize_key};
@@ -270,8 +269,9 @@ fn decode_hash(hex_hash: &str) -> Result<[u8; 32], StoreError> {
         })
 }
 
-/// The whole HTTP surface: `/api` (admin), `/v1` (relay).
-pub fn router(state: AppState) -> IntoMakeServiceWithConnectInfo<NormalizedRouter, SocketAddr> {
+/// The whole HTTP surface: `/api` (admin), `/v1` (relay), served per
+/// connection by [`ingress::lane`] (the hot relay endpoints skip the router).
+pub fn router(state: AppState) -> MakeConnection {
     let routes = Router::new()
         .merge(admin::router(state.clone()))
         .merge(ingress::openai::router())
@@ -281,22 +281,22 @@ pub fn router(state: AppState) -> IntoMakeServiceWithConnectInfo<NormalizedRoute
         .route("/metrics", axum::routing::get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError::new(
-                http::StatusCode::INTERNAL_SERVER_ERROR,
-                "aiproxy_error",
-                "internal error",
-            )
-            .into_response()
-        }))
+        .layer(CatchPanicLayer::custom(|_| panic_response()))
         .layer(CorsLayer::permissive())
-        .with_state(state);
+        .with_state(state.clone());
     let normalized: NormalizedRouter = NormalizePathLayer::trim_trailing_slash().layer(routes);
-    axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(normalized)
+    MakeConnection::new(state, normalized)
 }
 
-/// The router behind trailing-slash normalisation.
-pub type NormalizedRouter = tower_http::normalize_path::NormalizePath<Router>;
+/// The answer to a request whose handler panicked.
+pub(crate) fn panic_response() -> Response {
+    ApiError::new(
+        http::StatusCode::INTERNAL_SERVER_ERROR,
+        "aiproxy_error",
+        "internal error",
+    )
+    .into_response()
+}
 
 /// Prometheus text exposition of the process's metrics.
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> Response {

@@ -59,18 +59,28 @@ pub fn hints(headers: &HeaderMap, query: Option<&str>) -> ClientHints {
 async fn messages(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    RawQuery(query): RawQuery,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let hints = hints(&headers, query.as_deref());
+    relay_messages(app, peer, &uri, headers, body).await
+}
+
+/// Relay an Anthropic Messages request (the route's handler and the hot lane).
+pub(super) async fn relay_messages(
+    app: AppState,
+    peer: SocketAddr,
+    uri: &Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let hints = hints(&headers, uri.query());
     let incoming = Incoming {
         mode: Mode::Anthropic,
         protocol: Protocol::Anthropic,
         path: PathParams::default(),
         peer,
-        uri: &uri,
+        uri,
         headers,
         model_from_path: None,
         hints,

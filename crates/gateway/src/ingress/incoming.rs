@@ -3,7 +3,7 @@
 //! headers, and hand a [`RelayRequest`] to the relay. Rejections are
 //! rendered in the endpoint's own error shape.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
 use axum::body::Body;
@@ -33,7 +33,23 @@ pub fn authenticated(
     let snapshot = app.snapshot.get();
     let ip = client_ip(Some(peer), headers, &app.config.trusted_proxies);
     let principal = authenticate(&snapshot, &app.keys, request_key(headers), ip)?;
-    Ok((principal, ip.map(|i| i.to_string()).unwrap_or_default()))
+    Ok((principal, ip.map(ip_text).unwrap_or_default()))
+}
+
+/// `ip` as text; IPv4 without `fmt`, which costs several times more.
+fn ip_text(ip: IpAddr) -> String {
+    let IpAddr::V4(v4) = ip else {
+        return ip.to_string();
+    };
+    let mut out = String::with_capacity(15);
+    let mut digits = itoa::Buffer::new();
+    for (i, octet) in v4.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(digits.format(octet));
+    }
+    out
 }
 
 /// Where a request comes from and what it asked for.
@@ -176,6 +192,22 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert("x-request-id", http::HeaderValue::from_str(value).unwrap());
         h
+    }
+
+    #[test]
+    fn ip_text_matches_display() {
+        for ip in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "10.20.3.4",
+            "::1",
+            "2001:db8::7",
+        ] {
+            let parsed: IpAddr = ip.parse().unwrap();
+            assert_eq!(ip_text(parsed), parsed.to_string());
+            assert_eq!(ip_text(parsed), ip);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod client_ip;
 pub mod gemini;
 pub mod incoming;
+pub mod lane;
 pub mod openai;
 pub mod responses;
 

@@ -405,16 +405,19 @@ impl RateHeaders {
 
 /// A duration the way Go (and OpenAI's headers) print it: `1m0s`, `12s`, `350ms`.
 fn go_duration(d: Duration) -> String {
+    let mut digits = itoa::Buffer::new();
     let ms = d.as_millis();
     if ms < 1000 {
-        return format!("{ms}ms");
+        return [digits.format(ms), "ms"].concat();
     }
     let secs = ms.div_ceil(1000);
     if secs < 60 {
-        format!("{secs}s")
-    } else {
-        format!("{}m{}s", secs / 60, secs % 60)
+        return [digits.format(secs), "s"].concat();
     }
+    let mut out = [digits.format(secs / 60), "m"].concat();
+    out.push_str(digits.format(secs % 60));
+    out.push('s');
+    out
 }
 
 #[cfg(test)]
@@ -430,6 +433,8 @@ mod tests {
         assert_eq!(go_duration(Duration::from_secs(60)), "1m0s");
         assert_eq!(go_duration(Duration::from_millis(11_200)), "12s");
         assert_eq!(go_duration(Duration::from_millis(350)), "350ms");
+        assert_eq!(go_duration(Duration::ZERO), "0ms");
+        assert_eq!(go_duration(Duration::from_millis(124_001)), "2m5s");
         assert_eq!(units(112_000_000), "0.112");
     }
 }

@@ -353,7 +353,7 @@ async fn send(
 
 async fn send_direct(
     client: &DirectClient,
-    uri: http::Uri,
+    DirectUri { uri, host }: DirectUri,
     outgoing: Outgoing<'_>,
     ttfb: Duration,
 ) -> Result<UpstreamResponse, UpstreamError> {
@@ -369,6 +369,7 @@ async fn send_direct(
             HeaderValue::from_static(USER_AGENT),
         );
     }
+    headers.entry(http::header::HOST).or_insert(host);
     let mut request = http::Request::new(Full::new(body));
     *request.method_mut() = method;
     *request.uri_mut() = uri;
@@ -418,22 +419,41 @@ async fn send_reqwest(
     })
 }
 
+/// An upstream URL as hyper sends it, with its `Host` header value.
+#[derive(Debug, Clone, PartialEq)]
+struct DirectUri {
+    uri: http::Uri,
+    /// `host[:port]`, the port only when not the scheme's default: the
+    /// value hyper-util would otherwise format anew for every request.
+    host: HeaderValue,
+}
+
 /// Upstream URLs already parsed for hyper, by their text; `None` for URLs
 /// hyper cannot send as they are. A gateway sends to few distinct URLs.
 /// Bounded: cleared when full.
-static PARSED_URIS: LazyLock<RwLock<HashMap<String, Option<http::Uri>>>> =
+static PARSED_URIS: LazyLock<RwLock<HashMap<String, Option<DirectUri>>>> =
     LazyLock::new(|| RwLock::new(HashMap::new()));
 const PARSED_URIS_MAX: usize = 4096;
 
 /// `url` as hyper sends it: absolute, `http` or `https`, no credentials in
 /// the authority. Parsed once per distinct URL.
-fn direct_uri(url: &str) -> Option<http::Uri> {
+fn direct_uri(url: &str) -> Option<DirectUri> {
     if let Some(known) = PARSED_URIS.read().ok().and_then(|m| m.get(url).cloned()) {
         return known;
     }
-    let parsed = url.parse::<http::Uri>().ok().filter(|uri| {
-        matches!(uri.scheme_str(), Some("http" | "https"))
-            && uri.authority().is_some_and(|a| !a.as_str().contains('@'))
+    let parsed = url.parse::<http::Uri>().ok().and_then(|uri| {
+        let default_port = match uri.scheme_str()? {
+            "http" => 80,
+            "https" => 443,
+            _ => return None,
+        };
+        let authority = uri.authority().filter(|a| !a.as_str().contains('@'))?;
+        let host = match authority.port().filter(|p| p.as_u16() != default_port) {
+            Some(port) => HeaderValue::try_from([authority.host(), port.as_str()].join(":")),
+            None => HeaderValue::from_str(authority.host()),
+        }
+        .ok()?;
+        Some(DirectUri { uri, host })
     });
     if let Ok(mut m) = PARSED_URIS.write() {
         if m.len() >= PARSED_URIS_MAX {
@@ -466,9 +486,19 @@ mod tests {
     fn direct_uris_are_reused_and_the_rest_left_to_reqwest() {
         let text = "http://127.0.0.1:9/v1/chat/completions?x=1";
         let first = direct_uri(text).expect("parses");
-        assert_eq!(first.to_string(), text);
+        assert_eq!(first.uri.to_string(), text);
+        assert_eq!(first.host, "127.0.0.1:9");
         assert_eq!(direct_uri(text), Some(first));
         assert!(PARSED_URIS.read().is_ok_and(|m| m.contains_key(text)));
+        for (url, host) in [
+            ("https://api.example.com/v1", "api.example.com"),
+            ("https://api.example.com:443/v1", "api.example.com"),
+            ("http://api.example.com:80/v1", "api.example.com"),
+            ("http://api.example.com:443/v1", "api.example.com:443"),
+            ("http://[::1]:8080/v1", "[::1]:8080"),
+        ] {
+            assert_eq!(direct_uri(url).expect(url).host, host, "{url}");
+        }
         for url in [
             "not a url",
             "/relative",
@@ -538,6 +568,7 @@ mod tests {
             "x-extra: 1",
             "user-agent: switchyard/",
             "content-length: 2",
+            &format!("host: 127.0.0.1:{port}"),
         ] {
             assert!(head.contains(line), "{line} missing from {head}");
         }

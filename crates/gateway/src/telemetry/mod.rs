@@ -210,23 +210,26 @@ impl Timing {
 
     /// `Server-Timing` header value (milliseconds, three decimals).
     pub fn server_timing(&self) -> Option<HeaderValue> {
-        use std::fmt::Write;
-        // Whole microseconds, rounded, written as integers: float
-        // formatting costs more than the rest of the header.
+        // Whole microseconds, rounded, written as milliseconds with three
+        // decimals from integers: float formatting, or `fmt` at all, costs
+        // more than the rest of the header.
         let micros = |d: Duration| (d.as_nanos() + 500) / 1000;
-        let (gateway, upstream) = (micros(self.overhead()), micros(self.upstream));
         let mut value = String::with_capacity(48);
-        write!(
-            value,
-            "gateway;dur={}.{:03}, upstream;dur={}.{:03}",
-            gateway / 1000,
-            gateway % 1000,
-            upstream / 1000,
-            upstream % 1000
-        )
-        .ok()?;
+        value.push_str("gateway;dur=");
+        push_millis(&mut value, micros(self.overhead()));
+        value.push_str(", upstream;dur=");
+        push_millis(&mut value, micros(self.upstream));
         HeaderValue::from_str(&value).ok()
     }
+}
+
+/// Append `micros` as milliseconds with exactly three decimals (`12.345`).
+fn push_millis(out: &mut String, micros: u128) {
+    let mut digits = itoa::Buffer::new();
+    out.push_str(digits.format(micros / 1000));
+    out.push('.');
+    let fraction = digits.format(1000 + micros % 1000); // "1xyz": keeps the leading zeros
+    out.push_str(&fraction[1..]);
 }
 
 /// Record a request answered with `status`.

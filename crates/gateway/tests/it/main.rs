@@ -28,6 +28,7 @@ mod relay_bedrock;
 mod relay_chat;
 mod relay_errors;
 mod relay_gemini;
+mod relay_lanes;
 mod relay_responses;
 mod relay_routing;
 mod relay_vertex;
