@@ -8,6 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 /// jemalloc instead of glibc's allocator: glibc's malloc and free were about
 /// 15 % of the gateway's CPU at saturation (`bench/results/profile-2026-11-22.md`).
+/// Its options are compiled in from `.cargo/config.toml` (`_RJEM_MALLOC_CONF`
+/// overrides them at run time).
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
