@@ -21,11 +21,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::destination::Destination;
+use super::queue::{QueueReceiver, QueueSender, log_queue};
 use super::record::{LogEntry, LogRecord};
 use crate::config::DatabaseConfig;
 use crate::stats::rates::{LiveRates, RateKey};
@@ -74,7 +75,7 @@ pub enum WriterPriority {
 /// The sending side, cloned into every request.
 #[derive(Clone, Debug)]
 pub struct LogSink {
-    tx: mpsc::Sender<LogEntry>,
+    tx: QueueSender,
     tasks: TaskTracker,
     rates: Arc<LiveRates>,
 }
@@ -95,7 +96,7 @@ impl LogSink {
         capacity: usize,
         priority: WriterPriority,
     ) -> Result<(Self, LogWriter), StoreError> {
-        let (tx, rx) = mpsc::channel(capacity);
+        let (tx, rx) = log_queue(capacity);
         let stop = CancellationToken::new();
         let rates = Arc::new(LiveRates::default());
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -148,7 +149,7 @@ impl LogSink {
 
     /// Entries waiting to be written.
     pub fn queued(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        self.tx.queued()
     }
 
     /// Live request and token rates of the requests this instance finished.
@@ -174,7 +175,7 @@ impl LogWriter {
 struct WriterThread {
     database: DatabaseConfig,
     priority: WriterPriority,
-    rx: mpsc::Receiver<LogEntry>,
+    rx: QueueReceiver,
     stop: CancellationToken,
     rates: Arc<LiveRates>,
     ready: oneshot::Sender<Result<(), StoreError>>,
@@ -241,7 +242,7 @@ fn lower_priority(priority: WriterPriority) {
 
 async fn write_loop(
     destination: &mut Destination,
-    mut rx: mpsc::Receiver<LogEntry>,
+    mut rx: QueueReceiver,
     stop: CancellationToken,
     rates: Arc<LiveRates>,
 ) {
@@ -254,6 +255,7 @@ async fn write_loop(
             () = stop.cancelled() => {
                 rx.close();
                 while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
+                    rx.free(batch.len());
                     observe(&batch, &rates, &mut metrics);
                     write_batch(destination, &mut batch, &mut pending_counters, Some(&stop)).await;
                 }
@@ -271,13 +273,14 @@ async fn write_loop(
                 () = tokio::time::sleep(LINGER) => {}
                 () = stop.cancelled() => {}
             }
-            while batch.len() < BATCH_SIZE {
-                match rx.try_recv() {
-                    Ok(entry) => batch.push(entry),
-                    Err(_) => break,
-                }
+            while batch.len() < BATCH_SIZE
+                && let Some(entry) = rx.try_recv()
+            {
+                batch.push(entry);
             }
         }
+        // Room for as many new entries, in one hand-over.
+        rx.free(batch.len());
         observe(&batch, &rates, &mut metrics);
         write_batch(destination, &mut batch, &mut pending_counters, None).await;
     }
