@@ -64,15 +64,10 @@ impl QueueSender {
         self.tx.send(entry).map_err(|e| Box::new(e.0))
     }
 
-    /// Entries queued and not yet taken by the writer (slots on their way
-    /// back count as taken only once returned).
+    /// Entries queued and not yet taken by the writer; the slots of entries
+    /// it has just taken count until they are back (a batch's hand-over).
     pub fn queued(&self) -> usize {
         self.capacity - self.room.available_permits().min(self.capacity)
-    }
-
-    /// The queue's capacity.
-    pub fn capacity(&self) -> usize {
-        self.capacity
     }
 }
 

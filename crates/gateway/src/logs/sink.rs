@@ -255,7 +255,6 @@ async fn write_loop(
             () = stop.cancelled() => {
                 rx.close();
                 while rx.recv_many(&mut batch, BATCH_SIZE).await > 0 {
-                    rx.free(batch.len());
                     observe(&batch, &rates, &mut metrics);
                     write_batch(destination, &mut batch, &mut pending_counters, Some(&stop)).await;
                 }
