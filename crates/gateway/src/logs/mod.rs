@@ -1,9 +1,9 @@
 //! Request logs off the request path.
 //!
 //! The relay hands finished requests to the [`sink::LogSink`], a bounded
-//! queue ([`queue`]); one writer thread drains it into batched inserts. Nothing is dropped:
-//! a full queue makes senders wait, a database outage is retried, shutdown
-//! drains the queue. [`retention`] deletes old rows in batches.
+//! queue ([`queue`]); one writer thread drains it into batched inserts.
+//! Nothing is dropped: a full queue makes senders wait, a database outage is
+//! retried, shutdown drains the queue. [`retention`] deletes old rows in batches.
 
 pub mod destination;
 pub mod queue;

@@ -67,7 +67,7 @@ impl QueueSender {
     /// Entries queued and not yet taken by the writer; the slots of entries
     /// it has just taken count until they are back (a batch's hand-over).
     pub fn queued(&self) -> usize {
-        self.capacity - self.room.available_permits().min(self.capacity)
+        self.capacity.saturating_sub(self.room.available_permits())
     }
 }
 
