@@ -1,7 +1,9 @@
 //! The relay: from an authenticated request to the upstream's answer.
 //!
-//! [`relay`] runs each request in its own task, so a client that goes away
-//! cannot cancel the accounting of an upstream call already made. The steps:
+//! [`relay`] runs each request so that a client that goes away cannot cancel
+//! the accounting of an upstream call already made: in the connection's
+//! task while the client waits, in a task of its own if it leaves
+//! ([`detach`]). The steps:
 //! read the head of the body, resolve the model (allow-list, model config,
 //! endpoint type), gather candidate channels in the caller's sets, then try
 //! channels — retrying on transient failures, excluding channels that refuse
@@ -15,6 +17,7 @@ pub mod attempt;
 pub mod attempts;
 pub mod complete;
 pub mod converting;
+pub mod detach;
 pub mod events;
 pub mod failure;
 pub mod head;
@@ -29,12 +32,14 @@ pub mod think_split;
 pub mod translate;
 pub mod upstream;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use self::attempt::Success;
 use self::attempts::{AttemptLoop, Finished, LoopRequest};
 use self::complete::{LogContext, Outcome};
+use self::detach::Detachable;
 use self::head::{PathParams, RequestHead, parse_head};
 use self::mode::Mode;
 use self::protocol::Protocol;
@@ -51,6 +56,7 @@ use crate::telemetry::{self, Timing};
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http::{HeaderName, HeaderValue, StatusCode};
 
 const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
@@ -94,15 +100,19 @@ pub struct RelayRequest {
 }
 
 /// Relay one request; always answers (errors in the client's shape).
+///
+/// The relay runs in the caller's task and, should the caller drop it (the
+/// client hung up), finishes in a task of its own ([`detach`]). A panic in
+/// it is answered with a 500 in the client's shape.
 pub async fn relay(app: AppState, request: RelayRequest) -> Response {
     let request_id = request.request_id.clone();
     let dialect = request.protocol.dialect();
-    // Boxed: the relay future is several KB; spawning it by value cost
-    // repeated memmoves of the whole state machine (seen in the profile).
-    let mut response = match tokio::spawn(Box::pin(run(app, request))).await {
+    // Boxed: the relay future is several KB, and a box can move to a task.
+    let relay = Detachable::new(Box::pin(run(app, request)));
+    let mut response = match AssertUnwindSafe(relay).catch_unwind().await {
         Ok(response) => response,
-        Err(e) => {
-            tracing::error!(error = %e, request_id, "relay task failed");
+        Err(_) => {
+            tracing::error!(request_id, "relay panicked");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "aiproxy_error",

@@ -1,5 +1,5 @@
 //! Channel choice, retries, exclusions, pinning, error-rate weighting, bans,
-//! and streams that fail or are abandoned.
+//! and requests and streams that fail or are abandoned.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -346,6 +346,40 @@ async fn client_disconnect_mid_stream_still_logs_usage() {
         "output counted up to the disconnect: {out}"
     );
     assert!(row["usage"]["input_tokens"].as_i64().unwrap() > 0);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn client_leaving_before_the_answer_still_logs_the_upstream_call() {
+    let up = FakeUpstream::start(|_, _| {
+        Reply::Delay(
+            Duration::from_millis(400),
+            Box::new(Reply::Json(200, chat_json("gpt-4o", "late", Some((7, 3))))),
+        )
+    })
+    .await;
+    let gw = Gateway::start(&[]).await;
+    gw.model("gpt-4o").await;
+    gw.channel(json!({"type": 1, "name": "slow", "base_url": up.base_url(), "models": ["gpt-4o"]}))
+        .await;
+    let key = gw.token("team", json!({"name": "ci"})).await;
+    let gone = gw
+        .http
+        .post(format!("{}/v1/chat/completions", gw.url))
+        .bearer_auth(&key)
+        .header("x-request-id", "left-before-the-answer")
+        .timeout(Duration::from_millis(100))
+        .body(chat(false).to_string())
+        .send()
+        .await;
+    assert!(gone.is_err(), "the client gave up first: {gone:?}");
+    // The relay goes on without the client: the upstream's answer and its
+    // usage are recorded once it arrives.
+    let row = gw.log_row("left-before-the-answer").await;
+    assert_eq!(row["code"], 200);
+    assert_eq!(row["usage"]["input_tokens"], 7);
+    assert_eq!(row["usage"]["output_tokens"], 3);
+    assert_eq!(up.hits(), 1);
     gw.stop().await;
 }
 
