@@ -108,7 +108,7 @@ pub async fn relay(app: AppState, request: RelayRequest) -> Response {
     let request_id = request.request_id.clone();
     let dialect = request.protocol.dialect();
     // Boxed: the relay future is several KB, and a box can move to a task.
-    let relay = Detachable::new(Box::pin(run(app, request)));
+    let relay = Detachable::build(|| run(app, request));
     let mut response = match AssertUnwindSafe(relay).catch_unwind().await {
         Ok(response) => response,
         Err(_) => {
