@@ -20,3 +20,15 @@ errors = [int(x) for x in re.findall(r"\| (\d+) \|\n", text)]
 assert all(e == 0 for e in errors), f"benchmark runs had errors: {errors}"
 print(f"bench smoke ok: {rows} log rows")
 PY
+# The budget verdicts: a miss the floor misses too is marked as such, and only then.
+python3 - <<'PY'
+import sys
+sys.dont_write_bytecode = True
+sys.path.insert(0, "bench")
+from report import verdict
+assert verdict(0.237, 0.5, floor=0.160) == "met"
+assert verdict(0.333, 0.45, lower_is_better=False, floor=0.901) == "**missed**"
+assert verdict(149.7, 1.0, floor=24.5) == "**missed**; the floor misses it too"
+assert verdict(None, 1.0) == "not measured"
+print("bench verdicts ok")
+PY
