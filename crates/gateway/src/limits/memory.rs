@@ -10,7 +10,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 
 use super::admission::{Admission, Held, Step, reserved};
 use super::clock::{Clock, SystemClock};
@@ -55,11 +55,15 @@ pub(crate) struct MemoryInner {
 
 #[derive(Debug, Default)]
 struct State {
-    windows: HashMap<String, WindowState>,
-    slots: HashMap<String, Leases>,
+    windows: KeyMap<WindowState>,
+    slots: KeyMap<Leases>,
     next_lease: u64,
     last_sweep_ms: u64,
 }
+
+/// Counters by key, found (and made) from a `&str`: the key is copied only
+/// when it is new.
+type KeyMap<V> = hashbrown::HashMap<String, V, foldhash::fast::RandomState>;
 
 /// Concurrency slots held under one key: lease id → (slots, expiry ms).
 #[derive(Debug, Default)]
@@ -139,7 +143,7 @@ impl MemoryLimiter {
                     (status(check, limit, w.used(), reset), width, bucket)
                 }
                 LimitKind::Concurrency { .. } => {
-                    let leases = state.slots.entry(check.key.clone()).or_default();
+                    let leases = state.slots.entry_ref(check.key.as_str()).or_default();
                     if check.cost > 0 {
                         let expiry = now.saturating_add(self.inner.lease_ttl_ms);
                         let held = leases.held.entry(lease).or_insert((0, expiry));
@@ -228,9 +232,10 @@ impl State {
     /// The window under `key`, evicted up to `now`; a window built for a
     /// different bucket width (the key's window changed) starts over.
     fn window(&mut self, key: &str, width: u64, now: u64) -> &mut WindowState {
+        // Looked up by `&str`: the key is copied only for a new window.
         let w = self
             .windows
-            .entry(key.to_owned())
+            .entry_ref(key)
             .or_insert_with(|| WindowState::new(width));
         if w.width() != width {
             *w = WindowState::new(width);
@@ -242,11 +247,17 @@ impl State {
     /// Refuse the request if any check would go over its limit, counting
     /// earlier checks of the same request on the same key.
     fn check_all(&mut self, request: &[LimitCheck], now: u64) -> Result<(), LimitRejection> {
-        let mut pending: HashMap<(bool, &str), u64> = HashMap::new();
         for (index, check) in request.iter().enumerate() {
             let is_window = matches!(check.kind, LimitKind::Window { .. });
-            let prior = pending.get(&(is_window, check.key.as_str())).copied();
-            let prior = prior.unwrap_or(0);
+            // What earlier checks of this request put on the same counter (a
+            // request has a handful of checks: a scan beats a map).
+            let prior: u64 = request[..index]
+                .iter()
+                .filter(|c| {
+                    matches!(c.kind, LimitKind::Window { .. }) == is_window && c.key == check.key
+                })
+                .map(|c| c.cost)
+                .sum();
             let limit = check.kind.limit();
             let (used, retry_after) = match check.kind {
                 LimitKind::Window { window, .. } => {
@@ -256,7 +267,7 @@ impl State {
                     (used, Duration::from_millis(w.retry_after_ms(now, excess)))
                 }
                 LimitKind::Concurrency { .. } => {
-                    let leases = self.slots.entry(check.key.clone()).or_default();
+                    let leases = self.slots.entry_ref(check.key.as_str()).or_default();
                     leases.expire(now);
                     (leases.in_use.saturating_add(prior), CONCURRENCY_RETRY_AFTER)
                 }
@@ -271,7 +282,6 @@ impl State {
                     retry_after,
                 });
             }
-            *pending.entry((is_window, check.key.as_str())).or_default() += check.cost;
         }
         Ok(())
     }
