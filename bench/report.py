@@ -276,7 +276,8 @@ def main():
     w("## Against the budget")
     w("")
     w("The last column is the bare proxy of scenario 7 measured the same way in the same run: "
-      "a target the floor itself misses is out of reach for any gateway on this stack and machine.")
+      "a target the floor itself misses was out of reach in this run for any gateway on this stack; "
+      "the host varies from hour to hour, so another run may differ.")
     w("")
     w("| target | budget | measured | verdict | floor (bare proxy) |")
     w("|---|---|---|---|---|")
