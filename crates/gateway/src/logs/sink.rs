@@ -386,15 +386,18 @@ mod tests {
     use crate::store::Store;
 
     /// Scheduling attributes of this process's thread named `name`.
+    ///
+    /// Other threads may exit while the list is read (the store's SQLite
+    /// threads, dropped just before): one that is gone is skipped, not taken
+    /// for the end of the search.
     fn thread_sched(name: &str) -> Option<switchyard_sched::Observed> {
-        for task in std::fs::read_dir("/proc/self/task").ok()? {
-            let path = task.ok()?.path();
-            let comm = std::fs::read_to_string(path.join("comm")).ok()?;
-            if comm.trim_end() == name {
-                return switchyard_sched::observe(&path);
-            }
-        }
-        None
+        std::fs::read_dir("/proc/self/task")
+            .ok()?
+            .filter_map(|task| task.ok().map(|t| t.path()))
+            .find(|path| {
+                std::fs::read_to_string(path.join("comm")).is_ok_and(|comm| comm.trim_end() == name)
+            })
+            .and_then(|path| switchyard_sched::observe(&path))
     }
 
     #[tokio::test]
