@@ -34,7 +34,7 @@ where
     F::Output: Send + 'static,
 {
     /// Wrap `future`, already boxed so that it can move to a task of its own.
-    pub fn new(future: Pin<Box<F>>) -> Self {
+    fn new(future: Pin<Box<F>>) -> Self {
         Self {
             future: Some(future),
             polling: false,

@@ -10,18 +10,6 @@ use crate::support::upstream::{chat_json, chat_sse};
 use crate::support::{FakeUpstream, Gateway, Reply};
 
 /// A gateway with one OpenAI channel on `upstream` serving `gpt-4o`, and a token.
-async fn setup(upstream: &FakeUpstream, extra_channel: Value) -> (Gateway, String) {
-    let gw = Gateway::start(&[]).await;
-    gw.model("gpt-4o").await;
-    let mut channel = json!({"type": 1, "name": "up", "key": "sk-upstream", "base_url": upstream.base_url(), "models": ["gpt-4o"]});
-    if let (Some(c), Some(extra)) = (channel.as_object_mut(), extra_channel.as_object()) {
-        c.extend(extra.clone());
-    }
-    gw.channel(channel).await;
-    let key = gw.token("team", json!({"name": "ci"})).await;
-    (gw, key)
-}
-
 fn chat(stream: bool) -> Value {
     json!({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": "Say hello"}]})
 }
@@ -44,7 +32,7 @@ async fn non_stream_chat_with_upstream_usage() {
         Reply::Json(200, chat_json("gpt-4o-2024-08-06", "Hello!", Some((9, 3))))
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let a = gw.post("/v1/chat/completions", &key, &chat(false)).await;
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json["choices"][0]["message"]["content"], "Hello!");
@@ -82,7 +70,7 @@ async fn non_stream_chat_without_usage_is_estimated() {
         Reply::Json(200, chat_json("gpt-4o", "Hello there, general.", None))
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let a = gw.post("/v1/chat/completions", &key, &chat(false)).await;
     assert_eq!(a.status, 200);
     assert!(
@@ -107,7 +95,7 @@ async fn stream_forwards_events_hides_unrequested_usage_and_meters_it() {
         ))
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let a = gw.post("/v1/chat/completions", &key, &chat(true)).await;
     assert_eq!(a.status, 200);
     assert_eq!(a.headers["content-type"], "text/event-stream");
@@ -155,7 +143,7 @@ async fn stream_shows_usage_chunk_when_client_asked() {
         Reply::Sse(chat_sse("gpt-4o", &["a"], Some((2, 1)), Duration::ZERO))
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let mut body = chat(true);
     body["stream_options"] = json!({"include_usage": true});
     let a = gw.post("/v1/chat/completions", &key, &body).await;
@@ -181,7 +169,7 @@ async fn stream_without_upstream_usage_is_estimated() {
         ))
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let a = gw.post("/v1/chat/completions", &key, &chat(true)).await;
     assert_eq!(a.status, 200);
     let row = gw.log_row(&a.request_id()).await;
@@ -201,7 +189,7 @@ async fn stream_events_arrive_as_they_are_produced() {
         ))
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let started = std::time::Instant::now();
     let mut response = gw
         .http
@@ -241,7 +229,7 @@ async fn model_mapping_sends_upstream_name_and_answers_requested_name() {
         )
     })
     .await;
-    let (gw, key) = setup(
+    let (gw, key) = Gateway::with_one_channel(
         &up,
         json!({"model_mapping": {"gpt-4o": "gpt-4o-2024-11-20"}}),
     )
@@ -307,7 +295,7 @@ async fn legacy_completions_stream_and_non_stream() {
         }
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     for stream in [false, true] {
         let a = gw
             .post(
@@ -442,7 +430,7 @@ async fn server_timing_and_metrics_report_the_gateway_overhead() {
         )
     })
     .await;
-    let (gw, key) = setup(&up, json!({})).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let a = gw.post("/v1/chat/completions", &key, &chat(false)).await;
     assert_eq!(a.status, 200);
     let timing = a.headers["server-timing"].to_str().unwrap().to_owned();

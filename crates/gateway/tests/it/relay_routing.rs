@@ -301,16 +301,6 @@ async fn stream_failing_before_output_is_retried_elsewhere() {
     gw.stop().await;
 }
 
-/// A gateway with `gpt-4o` served by one channel to `up`, and a token's key.
-async fn behind_one_channel(up: &FakeUpstream) -> (Gateway, String) {
-    let gw = Gateway::start(&[]).await;
-    gw.model("gpt-4o").await;
-    gw.channel(json!({"type": 1, "name": "slow", "base_url": up.base_url(), "models": ["gpt-4o"]}))
-        .await;
-    let key = gw.token("team", json!({"name": "ci"})).await;
-    (gw, key)
-}
-
 #[tokio::test]
 async fn client_disconnect_mid_stream_still_logs_usage() {
     let pieces: Vec<String> = (0..30).map(|i| format!("word{i} ")).collect();
@@ -324,7 +314,7 @@ async fn client_disconnect_mid_stream_still_logs_usage() {
         ))
     })
     .await;
-    let (gw, key) = behind_one_channel(&up).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let mut response = gw
         .http
         .post(format!("{}/v1/chat/completions", gw.url))
@@ -364,7 +354,7 @@ async fn client_leaving_before_the_answer_still_logs_the_upstream_call() {
         )
     })
     .await;
-    let (gw, key) = behind_one_channel(&up).await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
     let gone = gw
         .http
         .post(format!("{}/v1/chat/completions", gw.url))

@@ -152,6 +152,24 @@ impl Gateway {
         Self::answer(req.body(body).send().await.unwrap()).await
     }
 
+    /// A gateway with `gpt-4o` served by one OpenAI channel (key
+    /// `sk-upstream`, plus the fields of `extra_channel`) to `upstream`, and
+    /// the key of a token in group `team`.
+    pub async fn with_one_channel(
+        upstream: &super::FakeUpstream,
+        extra_channel: Value,
+    ) -> (Self, String) {
+        let gw = Self::start(&[]).await;
+        gw.model("gpt-4o").await;
+        let mut channel = json!({"type": 1, "name": "up", "key": "sk-upstream", "base_url": upstream.base_url(), "models": ["gpt-4o"]});
+        if let (Some(c), Some(extra)) = (channel.as_object_mut(), extra_channel.as_object()) {
+            c.extend(extra.clone());
+        }
+        gw.channel(channel).await;
+        let key = gw.token("team", json!({"name": "ci"})).await;
+        (gw, key)
+    }
+
     /// Create a channel; returns its id.
     pub async fn channel(&self, body: Value) -> i64 {
         self.admin_ok("POST", "/api/channel/", Some(body)).await["id"]
