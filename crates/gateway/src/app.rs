@@ -9,7 +9,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -23,6 +22,7 @@ use crate::auth::InternalKeys;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::ingress::lane::{MakeConnection, NormalizedRouter};
+use crate::ingress::serve::Shutdown;
 use crate::limits::{LimitError, Limiter, RedisLimiterConfig};
 use crate::logs::sink::{LogSink, LogWriter};
 use crate::model::token::{generate_key, key_hash, key_hash_hex, normalize_key};
@@ -197,30 +197,15 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartError> {
-        let service = router(self.state.clone());
-        // Small SSE frames must leave at once, not wait for Nagle and the
-        // client's delayed ACK.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        let graceful = CancellationToken::new();
-        let server = {
-            let graceful = graceful.clone();
-            tokio::spawn(async move {
-                axum::serve(listener, service)
-                    .with_graceful_shutdown(graceful.cancelled_owned())
-                    .await
-            })
-        };
+        let make = router(self.state.clone());
+        let graceful = Arc::new(Shutdown::default());
+        let server = tokio::spawn(ingress::serve::serve(listener, make, graceful.clone()));
         shutdown.await;
         tracing::info!("shutting down: no new connections; finishing in-flight requests");
-        graceful.cancel();
+        graceful.start();
         let limit = self.state.config.shutdown_timeout;
         match tokio::time::timeout(limit, server).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error"),
+            Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
             Err(_) => {
                 tracing::warn!("in-flight requests did not finish within {limit:?}; closing them")

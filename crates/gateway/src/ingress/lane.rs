@@ -17,16 +17,17 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
-use axum::serve::{IncomingStream, Listener};
 use futures_util::FutureExt;
 use futures_util::future::Either;
 use http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS};
 use http::{HeaderMap, HeaderValue, Method};
-use tower::Service;
+use hyper::body::Incoming;
+use tower::ServiceExt;
+use tower::util::Oneshot;
 
 use super::{anthropic, openai};
 use crate::relay::protocol::Protocol;
@@ -71,26 +72,14 @@ impl MakeConnection {
     pub fn new(state: AppState, router: NormalizedRouter) -> Self {
         Self { state, router }
     }
-}
 
-impl<L> Service<IncomingStream<'_, L>> for MakeConnection
-where
-    L: Listener<Addr = SocketAddr>,
-{
-    type Response = Connection;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<Connection, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
-        std::future::ready(Ok(Connection {
+    /// The service for a connection from `peer`.
+    pub fn connection(&self, peer: SocketAddr) -> Connection {
+        Connection {
             state: self.state.clone(),
             router: self.router.clone(),
-            peer: *stream.remote_addr(),
-        }))
+            peer,
+        }
     }
 }
 
@@ -105,23 +94,20 @@ pub struct Connection {
 /// A hot-lane answer in the making.
 type HotFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-impl Service<Request> for Connection {
+impl hyper::service::Service<http::Request<Incoming>> for Connection {
     type Response = Response;
     type Error = Infallible;
-    type Future = Either<HotFuture, <NormalizedRouter as Service<Request>>::Future>;
+    type Future = Either<HotFuture, Oneshot<NormalizedRouter, Request>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Service::<Request>::poll_ready(&mut self.router, cx)
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
+        let mut request = request.map(Body::new);
         match hot_route(request.method(), request.uri().path()) {
             Some(route) => {
                 Either::Left(Box::pin(hot(self.state.clone(), route, self.peer, request)))
             }
             None => {
                 request.extensions_mut().insert(ConnectInfo(self.peer));
-                Either::Right(self.router.call(request))
+                Either::Right(self.router.clone().oneshot(request))
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod incoming;
 pub mod lane;
 pub mod openai;
 pub mod responses;
+pub mod serve;
 
 use axum::body::Body;
 use bytes::Bytes;

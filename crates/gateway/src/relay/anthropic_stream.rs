@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use switchyard_protocol::anthropic::AnthropicUsage;
 use switchyard_protocol::convert::anthropic::inspect::inspect_event;
@@ -183,8 +183,8 @@ impl AnthropicPassthrough {
 }
 
 impl StreamProcessor for AnthropicPassthrough {
-    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
-        self.decoder.push(chunk)?;
+    fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError> {
+        self.decoder.push_shared(chunk)?;
         while let Some(item) = self.decoder.next_item() {
             self.on_item(item, out);
         }
@@ -255,7 +255,7 @@ mod tests {
     fn run(p: &mut AnthropicPassthrough, input: &str) -> String {
         let mut out = BytesMut::new();
         for chunk in input.as_bytes().chunks(11) {
-            p.feed(chunk, &mut out).unwrap();
+            p.feed(&Bytes::copy_from_slice(chunk), &mut out).unwrap();
         }
         p.finish(&mut out);
         String::from_utf8(out.to_vec()).unwrap()

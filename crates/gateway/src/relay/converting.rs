@@ -4,7 +4,7 @@
 //! then: the client-side encoder's opening events cannot be replayed for
 //! another upstream) and an error before output is held back for a retry.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use switchyard_protocol::convert::{StreamDecoder, StreamEncoder};
 use switchyard_protocol::ir::{self, BlockKind, StreamEvent};
 use switchyard_protocol::sse::{SseDecoder, SseError, SseItem, encode_comment};
@@ -122,8 +122,8 @@ where
     D: StreamDecoder + Send,
     E: StreamEncoder + Send,
 {
-    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
-        self.sse.push(chunk)?;
+    fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError> {
+        self.sse.push_shared(chunk)?;
         while let Some(item) = self.sse.next_item() {
             self.on_item(item, out);
         }

@@ -4,7 +4,7 @@
 //! and keep what is needed to estimate usage if the upstream never reports it.
 
 use super::processor::{Continuation, Progress, StreamProcessor};
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use switchyard_protocol::json::{ObjectScan, Patch, ValueKind, quote_str, scan_object, set_member};
 use switchyard_protocol::openai::{ChunkView, OpenAiUsage, chunk_content_text, is_plain_chunk};
 use switchyard_protocol::sse::{
@@ -53,8 +53,8 @@ impl StreamState {
     }
 
     /// Feed upstream bytes; complete events are written to `out`.
-    pub fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
-        self.decoder.push(chunk)?;
+    pub fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError> {
+        self.decoder.push_shared(chunk)?;
         while let Some(item) = self.decoder.next_item() {
             self.on_item(item, out);
         }
@@ -214,7 +214,7 @@ impl StreamState {
 }
 
 impl StreamProcessor for StreamState {
-    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
+    fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError> {
         StreamState::feed(self, chunk, out)
     }
 
@@ -270,7 +270,7 @@ mod tests {
         let mut s = StreamState::new(model, include_usage, false);
         let mut out = BytesMut::new();
         for b in input.as_bytes().chunks(7) {
-            s.feed(b, &mut out).unwrap();
+            s.feed(&Bytes::copy_from_slice(b), &mut out).unwrap();
         }
         s.finish(&mut out);
         (s, String::from_utf8(out.to_vec()).unwrap())
@@ -361,7 +361,8 @@ mod tests {
     fn continuation_skips_the_new_role_chunk() {
         let mut s = StreamState::new("asked", false, true);
         let mut out = BytesMut::new();
-        s.feed(STREAM.as_bytes(), &mut out).unwrap();
+        s.feed(&Bytes::from_static(STREAM.as_bytes()), &mut out)
+            .unwrap();
         let out = String::from_utf8(out.to_vec()).unwrap();
         assert!(!out.contains("\"role\""), "{out}");
         assert!(out.contains("\"content\":\"Hi\""));

@@ -140,8 +140,8 @@ impl Passthrough {
 }
 
 impl StreamProcessor for Passthrough {
-    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
-        self.decoder.push(chunk)?;
+    fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError> {
+        self.decoder.push_shared(chunk)?;
         while let Some(item) = self.decoder.next_item() {
             self.on_item(item, out);
         }
@@ -215,7 +215,7 @@ mod tests {
     fn run(p: &mut Passthrough, input: &str) -> String {
         let mut out = BytesMut::new();
         for chunk in input.as_bytes().chunks(7) {
-            p.feed(chunk, &mut out).unwrap();
+            p.feed(&Bytes::copy_from_slice(chunk), &mut out).unwrap();
         }
         p.finish(&mut out);
         String::from_utf8(out.to_vec()).unwrap()
@@ -241,10 +241,12 @@ mod tests {
         let created = "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_1\",\"model\":\"up\",\"status\":\"in_progress\",\"output\":[]}}\n\n";
         let mut p = Passthrough::new(Dialect::Responses, "asked");
         let mut out = BytesMut::new();
-        p.feed(created.as_bytes(), &mut out).unwrap();
+        p.feed(&Bytes::from_static(created.as_bytes()), &mut out)
+            .unwrap();
         assert!(out.is_empty() && !p.ready(), "held until output");
         let delta = "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"sequence_number\":1,\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"Hi\"}\n\n";
-        p.feed(delta.as_bytes(), &mut out).unwrap();
+        p.feed(&Bytes::from_static(delta.as_bytes()), &mut out)
+            .unwrap();
         let text = String::from_utf8(out.to_vec()).unwrap();
         assert!(
             text.contains("\"model\":\"asked\"") && text.contains("\"delta\":\"Hi\""),

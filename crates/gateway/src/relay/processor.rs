@@ -3,7 +3,7 @@
 //! event from the upstream's protocol. The stream body and the attempt loop
 //! only see [`StreamProcessor`] and its [`Progress`].
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use switchyard_protocol::Usage;
 use switchyard_protocol::convert::anthropic::{AnthropicStreamDecoder, AnthropicStreamEncoder};
 use switchyard_protocol::convert::gemini::{GeminiStreamDecoder, GeminiStreamEncoder};
@@ -40,7 +40,7 @@ pub struct Progress {
 /// Turns an upstream SSE body into the client's stream.
 pub trait StreamProcessor: Send {
     /// Feed upstream bytes; client bytes are appended to `out`.
-    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError>;
+    fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError>;
     /// The upstream body ended.
     fn finish(&mut self, out: &mut BytesMut);
     /// What has been seen.

@@ -177,7 +177,7 @@ impl ThinkSplitStream {
 }
 
 impl StreamProcessor for ThinkSplitStream {
-    fn feed(&mut self, chunk: &[u8], out: &mut BytesMut) -> Result<(), SseError> {
+    fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError> {
         self.inner.feed(chunk, &mut self.written)?;
         self.rewrite(out);
         Ok(())
@@ -248,13 +248,15 @@ mod tests {
         let mut out = BytesMut::new();
         for piece in ["<thi", "nk>\nweigh", "ing</th", "ink>\n\nAnswer", " here"] {
             stream
-                .feed(chunk(piece, None).as_bytes(), &mut out)
+                .feed(&Bytes::from(chunk(piece, None)), &mut out)
                 .unwrap();
         }
         stream
-            .feed(chunk("", Some("stop")).as_bytes(), &mut out)
+            .feed(&Bytes::from(chunk("", Some("stop"))), &mut out)
             .unwrap();
-        stream.feed(b"data: [DONE]\n\n", &mut out).unwrap();
+        stream
+            .feed(&Bytes::from_static(b"data: [DONE]\n\n"), &mut out)
+            .unwrap();
         stream.finish(&mut out);
         assert_eq!(
             collect(&out),

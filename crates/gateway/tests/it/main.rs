@@ -32,4 +32,5 @@ mod relay_lanes;
 mod relay_responses;
 mod relay_routing;
 mod relay_vertex;
+mod serve;
 mod watch;

@@ -53,8 +53,31 @@ pub struct SseDecoder {
     event: Option<Bytes>,
     id: Option<Bytes>,
     data: Data,
-    ready: VecDeque<SseItem>,
+    ready: Ready,
     failed: bool,
+}
+
+/// Items decoded and not yet popped, in order. Nearly always at most one is
+/// waiting (the relay drains after every chunk), so the first is kept inline
+/// and the queue's buffer is touched only when more arrive together.
+#[derive(Debug, Default)]
+struct Ready {
+    first: Option<SseItem>,
+    rest: VecDeque<SseItem>,
+}
+
+impl Ready {
+    fn push(&mut self, item: SseItem) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(item);
+        } else {
+            self.rest.push_back(item);
+        }
+    }
+
+    fn pop(&mut self) -> Option<SseItem> {
+        self.first.take().or_else(|| self.rest.pop_front())
+    }
 }
 
 /// The `data` lines collected so far for the pending event.
@@ -81,7 +104,7 @@ impl SseDecoder {
             event: None,
             id: None,
             data: Data::None,
-            ready: VecDeque::new(),
+            ready: Ready::default(),
             failed: false,
         }
     }
@@ -115,14 +138,7 @@ impl SseDecoder {
         ) {
             let end = search_from + found;
             let line = self.buf.split_to(end).freeze();
-            let ending = match (self.buf.first(), self.buf.get(1)) {
-                (Some(b'\r'), Some(b'\n')) => 2,
-                (Some(b'\r'), None) => {
-                    self.skip_lf = true;
-                    1
-                }
-                _ => 1,
-            };
+            let ending = line_ending(&self.buf, &mut self.skip_lf);
             self.buf.advance(ending);
             search_from = 0;
             self.line(line)?;
@@ -133,9 +149,38 @@ impl SseDecoder {
         Ok(())
     }
 
+    /// Feeds the next chunk of the stream when it is already a [`Bytes`]:
+    /// the same as [`push`](Self::push), but lines that end inside the chunk
+    /// are sliced out of it rather than copied, so the items share the
+    /// chunk's buffer. Only an unfinished last line is copied, to wait for
+    /// the rest of it.
+    pub fn push_shared(&mut self, chunk: &Bytes) -> Result<(), SseError> {
+        if self.failed || !self.buf.is_empty() {
+            return self.push(chunk);
+        }
+        let mut rest = chunk.clone();
+        if self.skip_lf && !rest.is_empty() {
+            self.skip_lf = false;
+            if rest.first() == Some(&b'\n') {
+                rest.advance(1);
+            }
+        }
+        while let Some(end) = memchr2(b'\n', b'\r', &rest) {
+            let line = rest.split_to(end);
+            let ending = line_ending(&rest, &mut self.skip_lf);
+            rest.advance(ending);
+            self.line(line)?;
+        }
+        self.buf.extend_from_slice(&rest);
+        if self.event_bytes + self.buf.len() > self.max_event_bytes {
+            return Err(self.fail());
+        }
+        Ok(())
+    }
+
     /// Pops the next complete item, or `None` if more input is needed.
     pub fn next_item(&mut self) -> Option<SseItem> {
-        self.ready.pop_front()
+        self.ready.pop()
     }
 
     /// Ends the input: the unfinished last line counts as a line and a pending
@@ -148,12 +193,12 @@ impl SseDecoder {
                 let line = self.buf.split().freeze();
                 // Within the limit: `push` checked the unfinished line.
                 if self.line(line).is_err() {
-                    return self.ready.pop_front();
+                    return self.ready.pop();
                 }
             }
             self.dispatch();
         }
-        self.ready.pop_front()
+        self.ready.pop()
     }
 
     /// Bytes held for the event being assembled: the lines since the previous
@@ -175,7 +220,7 @@ impl SseDecoder {
         let colon = memchr(b':', &line);
         if colon == Some(0) {
             self.ready
-                .push_back(SseItem::Comment(strip_space(line.slice(1..))));
+                .push(SseItem::Comment(strip_space(line.slice(1..))));
             return Ok(());
         }
         let (name, value) = match colon {
@@ -198,7 +243,7 @@ impl SseDecoder {
         let id = self.id.take();
         if let Some(data) = std::mem::take(&mut self.data).finish() {
             self.ready
-                .push_back(SseItem::Event(SseEvent { event, data, id }));
+                .push(SseItem::Event(SseEvent { event, data, id }));
         }
     }
 
@@ -247,6 +292,21 @@ impl Data {
     }
 }
 
+/// The length of the line ending at the start of `rest` (which starts with
+/// `\n` or `\r`). A `\r` that ends the input so far may be the first half of
+/// a `\r\n` split across chunks: `skip_lf` is set to drop a `\n` that starts
+/// the next chunk.
+fn line_ending(rest: &[u8], skip_lf: &mut bool) -> usize {
+    match (rest.first(), rest.get(1)) {
+        (Some(b'\r'), Some(b'\n')) => 2,
+        (Some(b'\r'), None) => {
+            *skip_lf = true;
+            1
+        }
+        _ => 1,
+    }
+}
+
 /// Drops one leading space, as the grammar does after `field:`.
 fn strip_space(value: Bytes) -> Bytes {
     if value.first() == Some(&b' ') {
@@ -289,14 +349,34 @@ mod tests {
         items
     }
 
-    /// Decodes `input` whole, then split at every byte, and checks both agree.
+    /// As [`decode`], through [`SseDecoder::push_shared`].
+    fn decode_shared(chunks: &[&[u8]]) -> Vec<SseItem> {
+        let mut decoder = SseDecoder::new(1 << 16);
+        let mut items = Vec::new();
+        for chunk in chunks {
+            decoder.push_shared(&Bytes::copy_from_slice(chunk)).unwrap();
+            items.extend(std::iter::from_fn(|| decoder.next_item()));
+        }
+        items.extend(std::iter::from_fn(|| decoder.finish()));
+        items
+    }
+
+    /// Decodes `input` whole, then split at every byte, and checks that all
+    /// agree, through both `push` and `push_shared`.
     fn decode_all_ways(input: &[u8]) -> Vec<SseItem> {
         let whole = decode(&[input]);
+        assert_eq!(decode_shared(&[input]), whole, "shared differs");
         let bytes: Vec<&[u8]> = input.chunks(1).collect();
         assert_eq!(decode(&bytes), whole, "byte-by-byte differs");
+        assert_eq!(decode_shared(&bytes), whole, "shared byte-by-byte differs");
         for split in 0..=input.len() {
             let (a, b) = input.split_at(split);
             assert_eq!(decode(&[a, b]), whole, "split at {split} differs");
+            assert_eq!(
+                decode_shared(&[a, b]),
+                whole,
+                "shared split at {split} differs"
+            );
         }
         whole
     }
@@ -416,6 +496,48 @@ mod tests {
             unreachable!("no event");
         };
         assert_eq!(&joined.data[..], b"a\nb");
+    }
+
+    #[test]
+    fn shared_chunks_are_sliced_not_copied() {
+        let chunk = Bytes::from_static(b"data: hello\n\ndata: par");
+        let mut decoder = SseDecoder::new(1024);
+        decoder.push_shared(&chunk).unwrap();
+        let Some(SseItem::Event(event)) = decoder.next_item() else {
+            unreachable!("no event");
+        };
+        assert_eq!(event.data.as_ptr(), chunk[6..].as_ptr());
+        assert_eq!(decoder.next_item(), None);
+        // The unfinished line waits in the decoder's own buffer.
+        assert_eq!(decoder.buffered(), 9);
+        decoder.push_shared(&Bytes::from_static(b"t\n\n")).unwrap();
+        assert_eq!(decoder.next_item(), Some(data("part")));
+    }
+
+    #[test]
+    fn shared_chunks_obey_the_limit() {
+        let mut decoder = SseDecoder::new(16);
+        let err = decoder.push_shared(&Bytes::from_static(b"data: 0123456789abcdef\n"));
+        assert_eq!(err, Err(SseError::EventTooLarge { limit: 16 }));
+        let mut decoder = SseDecoder::new(16);
+        assert!(
+            decoder
+                .push_shared(&Bytes::from_static(b"data: 0123456789A"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn items_keep_their_order_past_the_first() {
+        let mut decoder = SseDecoder::new(1024);
+        decoder.push(b"data: a\n\ndata: b\n\n").unwrap();
+        assert_eq!(decoder.next_item(), Some(data("a")));
+        decoder.push(b"data: c\n\n").unwrap();
+        assert_eq!(decoder.next_item(), Some(data("b")));
+        assert_eq!(decoder.next_item(), Some(data("c")));
+        decoder.push(b"data: d\n\n").unwrap();
+        assert_eq!(decoder.next_item(), Some(data("d")));
+        assert_eq!(decoder.next_item(), None);
     }
 
     #[test]
