@@ -345,7 +345,11 @@ impl StreamRelay {
                 });
                 return false;
             }
-            // Fired at an old deadline while events kept coming: re-arm.
+            // Fired at an old deadline while events kept coming: re-arm,
+            // unless the new one has passed meanwhile.
+            if Instant::now() >= deadline {
+                return true;
+            }
             self.sleep.as_mut().reset(deadline);
         }
     }
