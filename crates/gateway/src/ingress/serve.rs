@@ -25,7 +25,7 @@ use tokio::sync::Notify;
 use tokio::sync::futures::OwnedNotified;
 use tokio_util::task::TaskTracker;
 
-use super::lane::MakeConnection;
+use super::lane::{Connection, MakeConnection};
 
 /// Tells the accept loop and every connection that the server is stopping.
 #[derive(Debug, Default)]
@@ -52,14 +52,12 @@ impl Shutdown {
 pub async fn serve(listener: TcpListener, make: MakeConnection, shutdown: Arc<Shutdown>) {
     let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
     let connections = TaskTracker::new();
-    loop {
-        let stopping = shutdown.notify.clone().notified_owned();
-        if shutdown.started() {
-            break;
-        }
+    let stopping = shutdown.notify.notified();
+    tokio::pin!(stopping);
+    while !shutdown.started() {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
-            () = stopping => break,
+            () = &mut stopping => break,
         };
         let (tcp, peer) = match accepted {
             Ok(accepted) => accepted,
@@ -93,10 +91,12 @@ fn serve_connection(
     let service = make.connection(peer);
     let shutdown = shutdown.clone();
     async move {
-        let connection = builder.serve_connection(TokioIo::new(tcp), service);
         let graceful = Graceful {
-            connection: Box::pin(connection),
-            signal: Signal::Unregistered(shutdown),
+            connection: Box::pin(builder.serve_connection(TokioIo::new(tcp), service)),
+            signal: Box::pin(shutdown.notify.clone().notified_owned()),
+            shutdown,
+            registered: false,
+            closing: false,
         };
         if let Err(e) = graceful.await {
             tracing::trace!(error = %e, "connection ended with an error");
@@ -120,70 +120,34 @@ async fn accept_failed(error: io::Error) {
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
-/// A connection that can be asked to finish its request and close.
-trait GracefulConnection: Future {
-    fn graceful_shutdown(self: Pin<&mut Self>);
-}
-
-impl<I, S, E> GracefulConnection for auto::Connection<'_, I, S, E>
-where
-    Self: Future,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
-    S: hyper::service::HttpService<hyper::body::Incoming>,
-    S::ResBody: hyper::body::Body + Send + 'static,
-    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, S::ResBody>,
-{
-    fn graceful_shutdown(self: Pin<&mut Self>) {
-        auto::Connection::graceful_shutdown(self);
-    }
-}
-
-/// Where a connection stands with the shutdown signal.
-enum Signal {
-    /// Not polled yet.
-    Unregistered(Arc<Shutdown>),
-    /// The task's waker is registered with the signal, which will wake it;
-    /// from then on only the flag is read.
-    Registered {
-        shutdown: Arc<Shutdown>,
-        /// Holds the registration.
-        _notified: Pin<Box<OwnedNotified>>,
-    },
-    /// The connection was asked to close.
-    Done,
-}
+/// A client connection as hyper serves it.
+type ServedConnection<'a> = auto::Connection<'a, TokioIo<TcpStream>, Connection, TokioExecutor>;
 
 /// Drives `connection`, asking it to close once the shutdown starts.
-struct Graceful<C> {
-    connection: Pin<Box<C>>,
-    signal: Signal,
+struct Graceful<'a> {
+    connection: Pin<Box<ServedConnection<'a>>>,
+    shutdown: Arc<Shutdown>,
+    /// Polled once, to register this task's waker with the shutdown signal
+    /// (a spawned task's waker never changes); afterwards only the flag is
+    /// read.
+    signal: Pin<Box<OwnedNotified>>,
+    registered: bool,
+    /// The connection was asked to close.
+    closing: bool,
 }
 
-impl<C: GracefulConnection> Future for Graceful<C> {
-    type Output = C::Output;
+impl Future for Graceful<'_> {
+    type Output = <ServedConnection<'static> as Future>::Output;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<C::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let stop = match &mut this.signal {
-            Signal::Unregistered(shutdown) => {
-                let mut notified = Box::pin(shutdown.notify.clone().notified_owned());
-                // The task is woken through this waker when the shutdown
-                // starts; a spawned task's waker never changes.
-                let woken = notified.as_mut().poll(cx).is_ready();
-                let stop = woken || shutdown.started();
-                this.signal = Signal::Registered {
-                    shutdown: shutdown.clone(),
-                    _notified: notified,
-                };
-                stop
+        if !this.closing {
+            let signalled = !std::mem::replace(&mut this.registered, true)
+                && this.signal.as_mut().poll(cx).is_ready();
+            if signalled || this.shutdown.started() {
+                this.closing = true;
+                this.connection.as_mut().graceful_shutdown();
             }
-            Signal::Registered { shutdown, .. } => shutdown.started(),
-            Signal::Done => false,
-        };
-        if stop {
-            this.signal = Signal::Done;
-            this.connection.as_mut().graceful_shutdown();
         }
         this.connection.as_mut().poll(cx)
     }
