@@ -208,7 +208,7 @@ impl StreamProcessor for AnthropicPassthrough {
         &self.progress
     }
 
-    fn take_output_text(&mut self) -> String {
+    fn take_output_text(&mut self, _sent: &[&[u8]]) -> String {
         std::mem::take(&mut self.text)
     }
 

@@ -139,11 +139,7 @@ impl LogContext {
     /// Build the log entry, estimating usage when the upstream gave none.
     /// With request logging disabled the entry only updates usage counters.
     pub async fn into_entry(self, outcome: Outcome) -> LogEntry {
-        let detail = if self.logging_enabled {
-            self.detail(&outcome)
-        } else {
-            None
-        };
+        let detail = self.detail(&outcome);
         let logging_enabled = self.logging_enabled;
         let (usage, estimated) = match outcome.usage {
             Some(u) => (u, false),
@@ -180,9 +176,15 @@ impl LogContext {
         }
     }
 
+    /// Whether a request ending with `code` keeps its bodies in a log
+    /// detail: failures always do, successes with `SaveAllLogDetail` or the
+    /// model's `force_save_detail`; nothing does with logging off.
+    pub fn keeps_detail(&self, code: u16) -> bool {
+        self.logging_enabled && (self.save_all || self.force_detail || code != 200)
+    }
+
     fn detail(&self, outcome: &Outcome) -> Option<LogDetail> {
-        let failed = outcome.code != 200;
-        if !(self.save_all || self.force_detail || failed) {
+        if !self.keeps_detail(outcome.code) {
             return None;
         }
         let drop_request =

@@ -149,7 +149,7 @@ where
         &self.progress
     }
 
-    fn take_output_text(&mut self) -> String {
+    fn take_output_text(&mut self, _sent: &[&[u8]]) -> String {
         std::mem::take(&mut self.text)
     }
 

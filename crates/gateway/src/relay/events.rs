@@ -1,12 +1,13 @@
 //! Per-event processing of an OpenAI SSE stream on the same-protocol path:
 //! forward each event as it arrives with `model` rewritten, meter usage from
-//! the final chunk, drop the usage-only chunk the client did not ask for,
-//! and keep what is needed to estimate usage if the upstream never reports it.
+//! the final chunk, and drop the usage-only chunk the client did not ask for.
+//! If the upstream never reports usage, the output is estimated from what
+//! the client was sent, which the relay keeps until then.
 
 use super::processor::{Continuation, Progress, StreamProcessor};
 use bytes::{Bytes, BytesMut};
 use switchyard_protocol::json::{ObjectScan, Patch, ValueKind, quote_str, scan_object, set_member};
-use switchyard_protocol::openai::{ChunkView, OpenAiUsage, chunk_content_text, is_plain_chunk};
+use switchyard_protocol::openai::{ChunkView, OpenAiUsage, is_plain_chunk, stream_content_text};
 use switchyard_protocol::sse::{
     SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event,
 };
@@ -24,12 +25,6 @@ pub struct StreamState {
     skip_leading_silent: bool,
     decoder: SseDecoder,
     progress: Progress,
-    /// Event payloads kept until usage arrives, to estimate output tokens if
-    /// it never does. Copied, not sliced: a slice would pin the whole read
-    /// buffer it came from for the life of the stream.
-    retained: Vec<u8>,
-    /// End offset of each payload in `retained`.
-    retained_ends: Vec<usize>,
 }
 
 impl StreamState {
@@ -47,8 +42,6 @@ impl StreamState {
             skip_leading_silent,
             decoder: SseDecoder::new(MAX_EVENT_BYTES),
             progress: Progress::default(),
-            retained: Vec::new(),
-            retained_ends: Vec::new(),
         }
     }
 
@@ -66,22 +59,6 @@ impl StreamState {
         while let Some(item) = self.decoder.finish() {
             self.on_item(item, out);
         }
-    }
-
-    /// The visible output text seen while no usage was reported (for estimation).
-    pub fn take_output_text(&mut self) -> String {
-        let mut text = String::new();
-        let retained = std::mem::take(&mut self.retained);
-        let mut start = 0;
-        for end in std::mem::take(&mut self.retained_ends) {
-            if let Some(data) = retained.get(start..end)
-                && let Ok(view) = serde_json::from_slice::<ChunkView<'_>>(data)
-            {
-                chunk_content_text(&view, &mut text);
-            }
-            start = end;
-        }
-        text
     }
 
     fn on_item(&mut self, item: SseItem, out: &mut BytesMut) {
@@ -104,7 +81,6 @@ impl StreamState {
             && !self.progress.upstream_id.is_empty()
             && is_plain_chunk(data, &self.requested_model)
         {
-            self.retain(data);
             self.emit(out, &event, data);
             return;
         }
@@ -137,7 +113,6 @@ impl StreamState {
                 .unwrap_or_default();
             self.progress.upstream_error = Some(error_message(&value));
         }
-        self.retain(data);
         if usage_only && !self.client_include_usage {
             return;
         }
@@ -188,8 +163,6 @@ impl StreamState {
             .and_then(|r| serde_json::from_slice::<OpenAiUsage>(r).ok())
         {
             self.progress.usage = Some(usage.to_usage());
-            self.retained = Vec::new();
-            self.retained_ends = Vec::new();
         }
         let no_choices = scan.get(data, "choices").is_none_or(|c| {
             c.kind == ValueKind::Array
@@ -197,14 +170,6 @@ impl StreamState {
                     .is_ok_and(|raw| raw.iter().filter(|b| !b.is_ascii_whitespace()).count() == 2)
         });
         no_choices && scan.get(data, "error").is_none()
-    }
-
-    /// Keep a payload for estimation while no usage has been reported.
-    fn retain(&mut self, data: &[u8]) {
-        if self.progress.usage.is_none() {
-            self.retained.extend_from_slice(data);
-            self.retained_ends.push(self.retained.len());
-        }
     }
 
     fn emit(&mut self, out: &mut BytesMut, event: &SseEvent, data: &[u8]) {
@@ -226,8 +191,12 @@ impl StreamProcessor for StreamState {
         &self.progress
     }
 
-    fn take_output_text(&mut self) -> String {
-        StreamState::take_output_text(self)
+    fn take_output_text(&mut self, sent: &[&[u8]]) -> String {
+        stream_content_text(sent.iter().copied(), MAX_EVENT_BYTES)
+    }
+
+    fn needs_sent_output(&self) -> bool {
+        self.progress.usage.is_none()
     }
 
     fn write_error(&mut self, out: &mut BytesMut, message: &str, kind: &str) {
@@ -307,12 +276,13 @@ mod tests {
     }
 
     #[test]
-    fn text_is_kept_for_estimation_when_no_usage() {
+    fn output_is_estimated_from_what_was_sent_until_usage_arrives() {
         let input = "data: {\"choices\":[{\"delta\":{\"content\":\"Hello\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\" world\"}}]}";
-        let (s, _) = run(input, "m", false);
-        assert!(s.progress().usage.is_none());
-        let mut s = s;
-        assert_eq!(s.take_output_text(), "Hello world");
+        let (mut s, out) = run(input, "m", false);
+        assert!(s.progress().usage.is_none() && s.needs_sent_output());
+        assert_eq!(s.take_output_text(&[out.as_bytes()]), "Hello world");
+        let (s, _) = run(STREAM, "m", false);
+        assert!(!s.needs_sent_output(), "usage reported");
     }
 
     #[test]
@@ -345,9 +315,9 @@ mod tests {
             "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}",
             "\"usage\":null",
         );
-        let (mut s, _) = run(&without_usage, "asked", false);
+        let (mut s, out) = run(&without_usage, "asked", false);
         assert!(s.progress().usage.is_none());
-        assert_eq!(s.take_output_text(), "Hi there!");
+        assert_eq!(s.take_output_text(&[out.as_bytes()]), "Hi there!");
 
         let failing = input.replace(
             "\"model\":\"other\"",

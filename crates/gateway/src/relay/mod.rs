@@ -26,6 +26,7 @@ pub mod mode;
 pub mod passthrough;
 pub mod processor;
 pub mod protocol;
+pub mod sent;
 pub mod stored;
 pub mod stream;
 pub mod think_split;

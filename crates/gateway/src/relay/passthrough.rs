@@ -165,7 +165,7 @@ impl StreamProcessor for Passthrough {
         &self.progress
     }
 
-    fn take_output_text(&mut self) -> String {
+    fn take_output_text(&mut self, _sent: &[&[u8]]) -> String {
         String::new()
     }
 

@@ -45,8 +45,17 @@ pub trait StreamProcessor: Send {
     fn finish(&mut self, out: &mut BytesMut);
     /// What has been seen.
     fn progress(&self) -> &Progress;
-    /// Output text seen while no usage was reported, for estimation.
-    fn take_output_text(&mut self) -> String;
+    /// The output text, for estimating usage the upstream never reported.
+    /// `sent` is the client's stream so far, in order, for a processor that
+    /// reads the text back from it (see [`Self::needs_sent_output`]);
+    /// the others keep their own and ignore it.
+    fn take_output_text(&mut self, sent: &[&[u8]]) -> String;
+    /// The relay must keep what it sends from now on, because
+    /// [`Self::take_output_text`] will read the text back from it (no usage
+    /// was reported yet).
+    fn needs_sent_output(&self) -> bool {
+        false
+    }
     /// End the client stream with an error event in the client's protocol.
     fn write_error(&mut self, out: &mut BytesMut, message: &str, kind: &str);
     /// The response may be committed to the client now.

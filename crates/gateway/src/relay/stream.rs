@@ -25,6 +25,7 @@ use super::attempts::{AttemptLoop, FailedAttempt, Finished};
 use super::complete::{LogContext, Outcome};
 use super::failure::to_api_error;
 use super::processor::StreamProcessor;
+use super::sent::SentChunks;
 use super::stored::{self, ResponseTap, StoreIntent};
 use super::upstream::{BodyStream, UpstreamError};
 use crate::snapshot::ChannelEntry;
@@ -66,8 +67,8 @@ pub struct StreamRelay {
     finisher: Option<Box<Finisher>>,
     retry: Option<Box<AttemptLoop>>,
     resuming: Option<Resume>,
-    capture: BytesMut,
-    capture_limit: Option<usize>,
+    /// What the client was sent, kept for the log detail and the estimate.
+    sent: SentChunks,
     tap: Option<Box<ResponseTap>>,
     ttfb_ms: i64,
 }
@@ -82,6 +83,15 @@ struct ArmedTimer {
 /// timer that fires a little before its instant is still seen.
 const TIMER_MARGIN: Duration = Duration::from_millis(5);
 
+/// Room the output buffer is given at a time. Sent chunks kept for the log
+/// detail share it, so once one is kept the next event needs fresh memory:
+/// a block of events costs one allocation instead of one each.
+const OUTPUT_BLOCK: usize = 4096;
+
+/// Room beyond an upstream read's own size that its events may take once
+/// rewritten for the client (the model name, SSE framing).
+const OUTPUT_SLACK: usize = 256;
+
 impl StreamRelay {
     /// Start relaying. `pending` holds events already read while priming;
     /// `upstream` is `None` when the upstream already ended; `retry` is the
@@ -94,7 +104,7 @@ impl StreamRelay {
         finisher: Finisher,
         retry: Option<AttemptLoop>,
     ) -> Self {
-        let capture_limit = finisher.ctx.response_capture_limit();
+        let sent = SentChunks::new(finisher.ctx.response_capture_limit());
         let tap = finisher
             .store
             .is_some()
@@ -110,8 +120,7 @@ impl StreamRelay {
             finisher: Some(Box::new(finisher)),
             retry: retry.map(Box::new),
             resuming: None,
-            capture: BytesMut::new(),
-            capture_limit,
+            sent,
             tap,
             ttfb_ms: 0,
         };
@@ -127,17 +136,10 @@ impl StreamRelay {
         {
             self.ttfb_ms = f.ctx.elapsed_ms().max(1);
         }
-        let room = match self.capture_limit {
-            Some(limit) => limit.saturating_sub(self.capture.len()),
-            None => bytes.len(),
-        };
         if let Some(tap) = self.tap.as_mut() {
             tap.feed(bytes);
         }
-        let take = room.min(bytes.len());
-        if take > 0 {
-            self.capture.extend_from_slice(&bytes[..take]);
-        }
+        self.sent.record(bytes, self.state.needs_sent_output());
     }
 
     /// The upstream ended normally (or with an error event).
@@ -279,15 +281,26 @@ impl StreamRelay {
         if self.ttfb_ms == 0 {
             self.ttfb_ms = f.ctx.elapsed_ms();
         }
+        let usage = self.state.progress().usage;
+        let output_text = match usage {
+            Some(_) => String::new(),
+            None => self
+                .state
+                .take_output_text(&self.sent.output(&self.pending)),
+        };
         let outcome = Outcome {
             code,
             content,
-            usage: self.state.progress().usage,
-            output_text: self.state.take_output_text(),
+            usage,
+            output_text,
             reached_upstream: true,
             upstream_id: self.state.progress().upstream_id.clone(),
             ttfb_ms: self.ttfb_ms,
-            response_body: std::mem::take(&mut self.capture).freeze(),
+            response_body: if f.ctx.keeps_detail(code) {
+                self.sent.capture(&self.pending)
+            } else {
+                Bytes::new()
+            },
             ..f.base
         };
         if let (Some(intent), Some(mut tap)) = (f.store, self.tap.take())
@@ -361,6 +374,10 @@ impl StreamRelay {
         match upstream.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 self.last_activity = Instant::now();
+                let room = chunk.len() + OUTPUT_SLACK;
+                if self.pending.capacity() - self.pending.len() < room {
+                    self.pending.reserve(room.max(OUTPUT_BLOCK));
+                }
                 if let Err(e) = self.state.feed(&chunk, &mut self.pending) {
                     self.fail(&UpstreamError::Body(e.to_string()));
                 } else if self.state.progress().upstream_error.is_some()

@@ -192,8 +192,12 @@ impl StreamProcessor for ThinkSplitStream {
         self.inner.progress()
     }
 
-    fn take_output_text(&mut self) -> String {
-        self.inner.take_output_text()
+    fn take_output_text(&mut self, sent: &[&[u8]]) -> String {
+        self.inner.take_output_text(sent)
+    }
+
+    fn needs_sent_output(&self) -> bool {
+        self.inner.needs_sent_output()
     }
 
     fn write_error(&mut self, out: &mut BytesMut, message: &str, kind: &str) {

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::admin::set_option;
 use crate::support::upstream::{chat_json, chat_sse};
 use crate::support::{FakeUpstream, Gateway, Reply};
 
@@ -175,6 +176,52 @@ async fn stream_without_upstream_usage_is_estimated() {
     let row = gw.log_row(&a.request_id()).await;
     assert_eq!(row["usage_estimated"], true);
     assert_eq!(row["usage"]["output_tokens"], 3);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn failed_stream_keeps_what_the_client_got_in_the_log_detail() {
+    let up = FakeUpstream::start(|_, _| {
+        let mut frames = chat_sse("gpt-4o-up", &["Hel", "lo"], None, Duration::ZERO);
+        frames.truncate(3);
+        let broke = json!({"error": {"message": "upstream broke"}});
+        frames.push((Duration::ZERO, format!("data: {broke}\n\n")));
+        Reply::Sse(frames)
+    })
+    .await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
+    let a = gw.post("/v1/chat/completions", &key, &chat(true)).await;
+    assert_eq!(a.status, 200, "committed at the first event");
+    assert!(
+        a.text.contains("upstream stream error: upstream broke"),
+        "{}",
+        a.text
+    );
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["code"], 502);
+    assert_eq!(row["usage_estimated"], true);
+    assert_eq!(
+        row["usage"]["output_tokens"], 1,
+        "\"Hello\", read back from the stream sent"
+    );
+    let detail = gw
+        .admin_ok("GET", &format!("/api/logs/detail/{}", row["id"]), None)
+        .await;
+    let kept = detail["response_body"].as_str().unwrap();
+    assert_eq!(
+        kept, a.text,
+        "the whole stream, the gateway's closing error event included"
+    );
+    assert!(!kept.contains("gpt-4o-up"), "as sent: the model rewritten");
+
+    set_option(&gw, "LogDetailResponseBodyMaxSize", "100").await;
+    let a = gw.post("/v1/chat/completions", &key, &chat(true)).await;
+    let row = gw.log_row(&a.request_id()).await;
+    let detail = gw
+        .admin_ok("GET", &format!("/api/logs/detail/{}", row["id"]), None)
+        .await;
+    assert_eq!(detail["response_body"], format!("{}...", &a.text[..100]));
+    assert_eq!(detail["response_body_truncated"], true);
     gw.stop().await;
 }
 

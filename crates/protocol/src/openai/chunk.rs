@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::OpenAiUsage;
+use crate::sse::{SseDecoder, SseItem};
 
 /// The parts of a `chat.completion.chunk` (or legacy `text_completion` chunk)
 /// the relay reads. Unknown fields are ignored, not rejected.
@@ -106,6 +107,40 @@ pub fn chunk_content_text(chunk: &ChunkView<'_>, out: &mut String) {
     }
 }
 
+/// The visible text of a whole chat/completions SSE stream, read back from
+/// its bytes (in order, split anywhere): what [`chunk_content_text`] finds
+/// in each event, for estimating output tokens when the upstream reported
+/// no usage. Comments, `[DONE]` and events that are not chunks add nothing;
+/// an event larger than `max_event_bytes` ends the reading there.
+pub fn stream_content_text<'a>(
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    max_event_bytes: usize,
+) -> String {
+    let mut decoder = SseDecoder::new(max_event_bytes);
+    let mut text = String::new();
+    let read = |item: SseItem, text: &mut String| {
+        if let SseItem::Event(event) = item
+            && !event.is_done()
+            && let Ok(chunk) = serde_json::from_slice::<ChunkView<'_>>(&event.data)
+        {
+            chunk_content_text(&chunk, text);
+        }
+    };
+    for piece in pieces {
+        let pushed = decoder.push(piece);
+        while let Some(item) = decoder.next_item() {
+            read(item, &mut text);
+        }
+        if pushed.is_err() {
+            return text;
+        }
+    }
+    while let Some(item) = decoder.finish() {
+        read(item, &mut text);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +184,33 @@ mod tests {
         let mut s = String::new();
         chunk_content_text(&c, &mut s);
         assert_eq!(s, "{\"a\":1}");
+    }
+
+    #[test]
+    fn stream_text_is_read_back_across_any_split() {
+        let stream = concat!(
+            "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+            ": keep-alive\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\r\n\r\n",
+            "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"lo\"}}]}\n\n",
+            "data: {\"error\":{\"message\":\"late\"}}\n\n",
+            "data: [DONE]\n\n",
+            "data: {\"choices\":[{\"text\":\"!\"}]}",
+        )
+        .as_bytes();
+        for at in 0..=stream.len() {
+            let (a, b) = stream.split_at(at);
+            assert_eq!(
+                stream_content_text([a, b], 1 << 20),
+                "Hello!",
+                "split at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn stream_text_stops_at_an_oversized_event() {
+        let stream = b"data: {\"choices\":[{\"text\":\"kept\"}]}\n\ndata: {\"choices\":[{\"text\":\"far too long\"}]}\n\n";
+        assert_eq!(stream_content_text([&stream[..]], 40), "kept");
     }
 }

@@ -17,7 +17,7 @@ mod request;
 mod stream_chunk;
 mod usage;
 
-pub use chunk::{ChunkView, chunk_content_text};
+pub use chunk::{ChunkView, chunk_content_text, stream_content_text};
 pub use completion::{ChatChoice, ChatCompletion};
 pub use error::{ErrorBody, ErrorObject};
 pub use message::{

@@ -1,0 +1,157 @@
+//! What a streamed response has already sent to its client, kept by
+//! reference. The chunks handed to the connection are shared `Bytes`, so
+//! keeping them for the log detail and for usage estimation costs a
+//! reference count per chunk, not a second and a third copy of every event
+//! in per-stream buffers that are out of the CPU's cache by the next event.
+//!
+//! [`super::stream::StreamRelay`] records each chunk as it goes out. At the
+//! end the captured prefix goes to the log detail and, when the upstream
+//! reported no usage, the processor reads the output text back from the
+//! chunks to estimate it.
+
+use bytes::{Bytes, BytesMut};
+
+/// Chunks a stream is expected to keep: its first allocation, so a typical
+/// answer does not grow the list several times over.
+const EXPECTED_CHUNKS: usize = 64;
+
+/// The chunks of one client stream that are still needed.
+#[derive(Debug, Default)]
+pub struct SentChunks {
+    chunks: Vec<Bytes>,
+    /// Bytes recorded while the capture had room.
+    captured: usize,
+    /// The log detail keeps this many leading bytes (`None`: all of them).
+    capture_limit: Option<usize>,
+    /// How many leading chunks cover the capture.
+    capture_chunks: usize,
+}
+
+impl SentChunks {
+    /// Keep what a log detail capped at `capture_limit` bytes needs.
+    pub fn new(capture_limit: Option<usize>) -> Self {
+        Self {
+            capture_limit,
+            ..Self::default()
+        }
+    }
+
+    /// Record a chunk sent to the client. It is kept while the capture has
+    /// room, or when `for_estimate` is set (the whole output will be read
+    /// back to estimate usage); without it, chunks kept only for the
+    /// estimate are let go.
+    pub fn record(&mut self, chunk: &Bytes, for_estimate: bool) {
+        if self.capture_limit.is_none_or(|limit| self.captured < limit) {
+            self.captured += chunk.len();
+            self.capture_chunks = self.chunks.len() + 1;
+        } else if !for_estimate {
+            self.chunks.truncate(self.capture_chunks);
+            return;
+        }
+        if self.chunks.capacity() == 0 {
+            self.chunks.reserve_exact(EXPECTED_CHUNKS);
+        }
+        self.chunks.push(chunk.clone());
+    }
+
+    /// The output sent so far followed by `unsent` (output produced but not
+    /// yet handed over, such as a closing error event), complete as long as
+    /// every chunk was recorded `for_estimate`.
+    pub fn output<'a>(&'a self, unsent: &'a [u8]) -> Vec<&'a [u8]> {
+        let sent = self.chunks.iter().map(|chunk| &chunk[..]);
+        sent.chain([unsent]).collect()
+    }
+
+    /// The log detail's copy of the response: its leading bytes, sent or
+    /// still `unsent`, up to the capture limit.
+    pub fn capture(&self, unsent: &[u8]) -> Bytes {
+        let captured = self.chunks.iter().take(self.capture_chunks);
+        let pieces = || captured.clone().map(|chunk| &chunk[..]).chain([unsent]);
+        let whole = pieces().map(<[u8]>::len).sum::<usize>();
+        let size = self.capture_limit.map_or(whole, |limit| whole.min(limit));
+        let mut out = BytesMut::with_capacity(size);
+        for piece in pieces() {
+            let room = size - out.len();
+            if room == 0 {
+                break;
+            }
+            out.extend_from_slice(&piece[..room.min(piece.len())]);
+        }
+        out.freeze()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record_all(sent: &mut SentChunks, chunks: &[&'static str], for_estimate: bool) {
+        for chunk in chunks {
+            sent.record(&Bytes::from_static(chunk.as_bytes()), for_estimate);
+        }
+    }
+
+    fn joined(pieces: &[&[u8]]) -> String {
+        String::from_utf8(pieces.concat()).unwrap()
+    }
+
+    #[test]
+    fn capture_is_the_leading_bytes_of_sent_and_unsent_output() {
+        let mut sent = SentChunks::new(Some(7));
+        record_all(&mut sent, &["abc", "def", "ghi"], false);
+        assert_eq!(sent.capture(b"tail"), "abcdefg");
+        assert_eq!(
+            joined(&sent.output(b"")),
+            "abcdefghi",
+            "the chunk that reached the limit stays whole"
+        );
+
+        let mut short = SentChunks::new(Some(7));
+        record_all(&mut short, &["ab"], false);
+        assert_eq!(
+            short.capture(b"cdefghij"),
+            "abcdefg",
+            "unsent output fills the rest"
+        );
+    }
+
+    #[test]
+    fn estimate_keeps_everything_until_usage_then_only_the_capture() {
+        let mut sent = SentChunks::new(Some(4));
+        record_all(&mut sent, &["ab", "cd", "ef", "gh"], true);
+        assert_eq!(joined(&sent.output(b"ij")), "abcdefghij");
+        assert_eq!(sent.capture(b"ij"), "abcd");
+
+        record_all(&mut sent, &["kl"], false);
+        assert_eq!(
+            joined(&sent.output(b"")),
+            "abcd",
+            "usage arrived: the rest is let go"
+        );
+        assert_eq!(sent.capture(b""), "abcd");
+    }
+
+    #[test]
+    fn unlimited_and_disabled_captures() {
+        let mut all = SentChunks::new(None);
+        record_all(&mut all, &["ab", "cd"], false);
+        assert_eq!(all.capture(b"e"), "abcde");
+
+        let mut none = SentChunks::new(Some(0));
+        record_all(&mut none, &["ab", "cd"], false);
+        assert_eq!(
+            (none.capture(b"e"), none.output(b"").len()),
+            (Bytes::new(), 1)
+        );
+        record_all(&mut none, &["ef"], true);
+        assert_eq!(joined(&none.output(b"")), "ef");
+    }
+
+    #[test]
+    fn kept_chunks_share_the_sent_buffer() {
+        let mut sent = SentChunks::new(None);
+        let chunk = Bytes::from(b"shared".to_vec());
+        sent.record(&chunk, false);
+        assert_eq!(sent.output(b"")[0].as_ptr(), chunk.as_ptr(), "no copy");
+    }
+}
