@@ -9,9 +9,11 @@
 # The gateway's dump waits for its log writer to drain the queue, so that
 # every run counts the writing of every request's row.
 # Read the dump with `callgrind_annotate --inclusive=yes <out-file>.1`.
+# CG_CACHE=1 adds valgrind's cache simulation: L1 and last-level misses per
+# function (the VM exposes no hardware counters to `perf stat`).
 set -euo pipefail
 target="$1" out="$2"; shift 2
-wrap="valgrind --tool=callgrind --separate-threads=no --callgrind-out-file=$out"
+wrap="valgrind --tool=callgrind ${CG_CACHE:+--cache-sim=yes} --separate-threads=no --callgrind-out-file=$out"
 case "$target" in
   gateway) export GW_WRAP="$wrap" ;;
   floor) export GW_WRAP="" ;;
