@@ -18,3 +18,34 @@ configure_gateway() {
   api_call POST /api/channel/ "{\"type\":1,\"name\":\"mock\",\"key\":\"sk-mock\",\"base_url\":\"$mock/v1\",\"models\":[\"mock-model\"]}" >/dev/null
   api_call POST '/api/token/bench?auto_create_group=true' '{"name":"bench"}' | jq -r .data.key
 }
+
+# CPU ticks of the whole machine: "<steal> <total>" from /proc/stat (user to
+# steal; guest time is already counted in user).
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t }' /proc/stat; }
+
+# steal_pct "<steal> <total>" "<steal> <total>": the share of CPU time the
+# hypervisor gave to other guests between two cpu_ticks readings, in %.
+steal_pct() { echo "$1 $2" | awk '{ d = $4 - $2; printf "%.1f", (d > 0 ? 100 * ($3 - $1) / d : 0) }'; }
+
+# host_probe <seconds>: how fast the host is right now, as JSON. A fixed
+# Python loop runs on every CPU at once (pinned when taskset exists) and
+# reports millions of iterations per second per CPU, with the CPU steal over
+# the same seconds. Same machine, same loop: runs at different hours compare.
+host_probe() {
+  local secs="$1" before after cpu rates=() pids=() dir
+  dir="$(mktemp -d)"; before="$(cpu_ticks)"
+  for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
+    $(command -v taskset >/dev/null && echo "taskset -c $cpu") python3 -c '
+import sys, time
+n, end = 0, time.perf_counter() + float(sys.argv[1])
+while time.perf_counter() < end:
+    for _ in range(20000):
+        n += 1
+print(f"{n / float(sys.argv[1]) / 1e6:.2f}")' "$secs" >"$dir/$cpu" &
+    pids+=($!)
+  done
+  wait "${pids[@]}"; after="$(cpu_ticks)"
+  for cpu in $(seq 0 $(( $(nproc) - 1 ))); do rates+=("$(cat "$dir/$cpu")"); done
+  rm -rf "$dir"
+  printf '{"loop_mops":[%s],"steal_pct":%s}' "$(IFS=,; echo "${rates[*]}")" "$(steal_pct "$before" "$after")"
+}

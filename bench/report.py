@@ -34,6 +34,25 @@ def load(work):
     return runs, json.loads((work / "meta.json").read_text())
 
 
+def load_steal(work):
+    """CPU steal (%) per run from raw/steal.txt: name -> variant -> [pct per repeat]."""
+    steal = defaultdict(lambda: defaultdict(list))
+    path = work / "raw" / "steal.txt"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 4:
+                steal[parts[0]][parts[1]].append(float(parts[3]))
+    return steal
+
+
+def probe_text(probe):
+    if not probe:
+        return "n/a"
+    rates = " / ".join(f"{r:.2f}" for r in probe.get("loop_mops", []))
+    return f"{rates} M loops/s per CPU, steal {probe.get('steal_pct', 0):.1f} %"
+
+
 def ms(us):
     return None if us is None else us / 1000.0
 
@@ -114,6 +133,10 @@ def main():
     w(f"- Runs: {meta['repeats']} repeats × {meta['duration_s']} s (+{meta['warmup_s']} s warm-up), direct and gateway alternating")
     w(f"- Gateway configuration: token auth, model config with RPM/TPM limits set, request logging to SQLite on")
     w(f"- Command: `{meta['command']}`")
+    if "host_before" in meta:
+        w(f"- Host speed (a fixed Python loop on every CPU at once; higher is faster): before the run "
+          f"{probe_text(meta['host_before'])}; after {probe_text(meta['host_after'])}. "
+          f"CPU steal over the whole run: {meta.get('run_steal_pct', 0):.1f} %")
     w("")
     w("Figures are **gateway minus direct-to-mock** in the same run: median over repeats, [min .. max] spread, in ms.")
     w("Latency is measured from each request's scheduled send time (open loop, coordinated omission corrected).")
@@ -266,6 +289,20 @@ def main():
     w("")
     if soak:
         w(f"Soak: {meta['soak_s']} s at 1000 req/s through the gateway, RSS sampled every 5 s: " + ", ".join(f"{v:.1f}" for v in soak) + " MB.")
+        w("")
+
+    steal = load_steal(work)
+    if steal:
+        w("## Host during the run")
+        w("")
+        w("CPU steal (time the hypervisor gave to other guests, both CPUs, from `/proc/stat`) while each "
+          "scenario ran: median [min .. max] over repeats, in %. High steal makes every figure of that "
+          "scenario, the direct ones included, slower and noisier.")
+        w("")
+        w("| scenario | direct | through the gateway (or the bare proxy) |")
+        w("|---|---|---|")
+        for name in sorted(steal):
+            w(f"| {name} | {fmt(steal[name].get('direct', []), 1)} | {fmt(steal[name].get('gateway', []), 1)} |")
         w("")
 
     w("## Accounting check")

@@ -60,6 +60,12 @@ pin_prefix() { if command -v taskset >/dev/null && [ "$CPUS" -gt 1 ]; then echo 
 # shellcheck source=lib.sh
 source "$ROOT/bench/lib.sh"
 
+# --- how fast the host is (before anything else runs, and again at the end) --
+PROBE_S=3; [ "$SMOKE" = 1 ] && PROBE_S=0.5
+log "host probe (${PROBE_S}s)"
+HOST_BEFORE="$(host_probe "$PROBE_S")"
+RUN_TICKS_START="$(cpu_ticks)"
+
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
@@ -97,8 +103,10 @@ run() {
   local url auth=()
   if [ "$variant" = direct ]; then url="$MOCK/v1/chat/completions"; auth=(-H "Authorization: Bearer sk-mock")
   else url="${TARGET_BASE:-$GW}${GW_PATH:-/v1/chat/completions}"; auth=(-H "Authorization: Bearer ${TARGET_KEY:-$TOKEN}"); fi
+  local ticks; ticks="$(cpu_ticks)"
   pin "$LOAD_CPUS" "$BIN/switchyard-load" --url "$url" "${auth[@]}" --model mock-model \
     --duration "${DURATION}s" --warmup "${WARMUP}s" --json --label "$name/$variant" "$@" >"$RAW/${name}__${variant}__r${rep}.json"
+  echo "$name $variant $rep $(steal_pct "$ticks" "$(cpu_ticks)")" >>"$RAW/steal.txt"
 }
 # both <name> <repeat> <load args…>: direct and gateway, alternating which goes first.
 both() {
@@ -164,6 +172,9 @@ if has 5; then
   SOAK_SAMPLES="$(awk '{print $2}' "$WORK/soak_rss" | paste -sd, -)"
 fi
 RSS_END="$(rss_kb)"
+RUN_STEAL="$(steal_pct "$RUN_TICKS_START" "$(cpu_ticks)")"
+log "host probe (${PROBE_S}s)"
+HOST_AFTER="$(host_probe "$PROBE_S")"
 LOG_ROWS="$(curl -fsS "$GW/api/logs/search?per_page=1" -H "Authorization: Bearer $ADMIN" | jq .data.total)"
 MOCK_STATS="$(curl -fsS "$MOCK/stats")"
 
@@ -174,10 +185,11 @@ cat >"$WORK/meta.json" <<JSON
  "kernel":"$(uname -r)","placement":"$PLACEMENT","profile":"$PROFILE","smoke":$SMOKE,"repeats":$REPEATS,"duration_s":$DURATION,"warmup_s":$WARMUP,
  "soak_s":$SOAK,"scenarios":"$SCENARIOS","rss_idle_kb":${RSS_IDLE:-0},"rss_streams_max_kb":${RSS_STREAMS_MAX:-0},"rss_end_kb":${RSS_END:-0},
  "soak_rss_kb":[${SOAK_SAMPLES}],"log_rows":${LOG_ROWS:-0},"mock_stats":$MOCK_STATS,
+ "host_before":$HOST_BEFORE,"host_after":$HOST_AFTER,"run_steal_pct":$RUN_STEAL,
  "command":"bench/run.sh $([ "$SMOKE" = 1 ] && echo --smoke) --repeats $REPEATS --duration $DURATION --soak $SOAK --scenarios '$SCENARIOS' --profile $PROFILE"}
 JSON
 REPORT="$OUT/$DATE.md"
 python3 "$ROOT/bench/report.py" "$WORK" >"$REPORT"
-if [ "$SMOKE" = 0 ]; then cp "$REPORT" "$OUT/latest.md"; mkdir -p "$OUT/raw/$DATE"; cp "$RAW"/*.json "$WORK/meta.json" "$OUT/raw/$DATE/"; fi
+if [ "$SMOKE" = 0 ]; then cp "$REPORT" "$OUT/latest.md"; mkdir -p "$OUT/raw/$DATE"; cp "$RAW"/*.json "$RAW/steal.txt" "$WORK/meta.json" "$OUT/raw/$DATE/"; fi
 log "report: $REPORT"
 echo "$REPORT"

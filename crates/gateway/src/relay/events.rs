@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use switchyard_protocol::json::{ObjectScan, Patch, ValueKind, quote_str, scan_object, set_member};
 use switchyard_protocol::openai::{ChunkView, OpenAiUsage, is_plain_chunk, stream_content_text};
 use switchyard_protocol::sse::{
-    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event,
+    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event, whole_data_events,
 };
 
 /// Largest single SSE event accepted from an upstream.
@@ -52,6 +52,29 @@ impl StreamState {
             self.on_item(item, out);
         }
         Ok(())
+    }
+
+    /// Past the first output, a chunk of whole canonical events that are
+    /// all plain (no usage, no error, the requested model: see
+    /// [`is_plain_chunk`]) is exactly what [`Self::feed`] would write: count
+    /// its events and let the relay send the chunk itself.
+    pub fn forward_unchanged(&mut self, chunk: &[u8]) -> bool {
+        if !self.progress.saw_output
+            || self.progress.upstream_id.is_empty()
+            || chunk.len() > MAX_EVENT_BYTES
+            || !self.decoder.is_between_events()
+        {
+            return false;
+        }
+        let model = &self.requested_model;
+        let Some(events) = whole_data_events(chunk, |data| {
+            data.trim_ascii() != b"[DONE]" && is_plain_chunk(data, model)
+        }) else {
+            return false;
+        };
+        self.progress.events_in += events;
+        self.progress.events_out += events;
+        true
     }
 
     /// The upstream ended: flush a final event that lacked its blank line.
@@ -181,6 +204,10 @@ impl StreamState {
 impl StreamProcessor for StreamState {
     fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError> {
         StreamState::feed(self, chunk, out)
+    }
+
+    fn forward_unchanged(&mut self, chunk: &[u8]) -> bool {
+        StreamState::forward_unchanged(self, chunk)
     }
 
     fn finish(&mut self, out: &mut BytesMut) {
@@ -325,6 +352,105 @@ mod tests {
         );
         let (s, _) = run(&failing, "asked", false);
         assert_eq!(s.progress().upstream_error.as_deref(), Some("boom"));
+    }
+
+    /// What the relay does: each chunk forwarded unchanged when the state
+    /// allows, fed otherwise. Returns the output and the chunks forwarded.
+    fn relay(s: &mut StreamState, chunks: &[&str]) -> (String, usize) {
+        let mut out = BytesMut::new();
+        let mut forwarded = 0;
+        for chunk in chunks {
+            if s.forward_unchanged(chunk.as_bytes()) {
+                out.extend_from_slice(chunk.as_bytes());
+                forwarded += 1;
+            } else {
+                s.feed(&Bytes::copy_from_slice(chunk.as_bytes()), &mut out)
+                    .unwrap();
+            }
+        }
+        s.finish(&mut out);
+        (String::from_utf8(out.to_vec()).unwrap(), forwarded)
+    }
+
+    #[test]
+    fn plain_chunks_forwarded_unchanged_give_the_same_stream_and_counts() {
+        let content = |text: &str| {
+            format!(
+                "data: {{\"id\":\"c1\",\"model\":\"asked\",\"choices\":[{{\"delta\":{{\"content\":\"{text}\"}}}}]}}\n\n"
+            )
+        };
+        let events = [
+            "data: {\"id\":\"c1\",\"model\":\"up\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n".to_owned(),
+            content("Hel"),
+            content("lo"),
+            content(" you"),
+            "data: {\"id\":\"c1\",\"model\":\"up\",\"choices\":[{\"delta\":{\"content\":\"!\"}}]}\n\n".to_owned(),
+            content(""),
+            "data: {\"id\":\"c1\",\"model\":\"asked\",\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":4,\"total_tokens\":9}}\n\n".to_owned(),
+            "data: [DONE]\n\n".to_owned(),
+        ];
+        let whole = events.concat();
+        let (_, reference) = run(&whole, "asked", true);
+        let pairs: Vec<String> = events.chunks(2).map(<[String]>::concat).collect();
+        let bytes: Vec<String> = whole
+            .as_bytes()
+            .chunks(7)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        // One event a chunk: "lo", " you" and the empty delta go as they
+        // came; "Hel" is the first output, so it and all before are decoded.
+        for (split, chunks, expected_forwarded) in [
+            (
+                "one event a chunk",
+                events.iter().map(String::as_str).collect::<Vec<_>>(),
+                3,
+            ),
+            (
+                "two events a chunk",
+                pairs.iter().map(String::as_str).collect(),
+                1,
+            ),
+            (
+                "7-byte pieces",
+                bytes.iter().map(String::as_str).collect(),
+                0,
+            ),
+        ] {
+            let mut s = StreamState::new("asked", true, false);
+            let (out, forwarded) = relay(&mut s, &chunks);
+            assert_eq!(out, reference, "{split}");
+            assert_eq!(forwarded, expected_forwarded, "{split}");
+            let p = s.progress();
+            assert_eq!((p.events_in, p.events_out), (8, 8), "{split}");
+            assert_eq!(p.usage.unwrap().total_tokens, 9, "{split}");
+            assert!(p.saw_end && p.saw_output, "{split}");
+        }
+        // The model other than the requested one is rewritten, not forwarded.
+        assert!(!reference.contains("\"up\""), "{reference}");
+    }
+
+    #[test]
+    fn nothing_is_forwarded_unchanged_before_the_first_output_or_mid_event() {
+        let mut s = StreamState::new("asked", false, false);
+        let plain = "data: {\"id\":\"c1\",\"model\":\"asked\",\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n";
+        assert!(!s.forward_unchanged(plain.as_bytes()), "before output");
+        let mut out = BytesMut::new();
+        s.feed(&Bytes::from_static(plain.as_bytes()), &mut out)
+            .unwrap();
+        assert!(s.forward_unchanged(plain.as_bytes()));
+        let (head, tail) = plain.split_at(20);
+        s.feed(&Bytes::from_static(head.as_bytes()), &mut out)
+            .unwrap();
+        assert!(
+            !s.forward_unchanged(plain.as_bytes()),
+            "an event is half read"
+        );
+        s.feed(&Bytes::from_static(tail.as_bytes()), &mut out)
+            .unwrap();
+        assert!(s.forward_unchanged(plain.as_bytes()));
+        assert!(!s.forward_unchanged(b"data: [DONE]\n\n"));
+        assert!(!s.forward_unchanged(": ping\n\n".as_bytes()));
+        assert_eq!(s.progress().events_in, 4);
     }
 
     #[test]

@@ -41,6 +41,13 @@ pub struct Progress {
 pub trait StreamProcessor: Send {
     /// Feed upstream bytes; client bytes are appended to `out`.
     fn feed(&mut self, chunk: &Bytes, out: &mut BytesMut) -> Result<(), SseError>;
+    /// Take `chunk` as it came, when the client is to receive it unchanged:
+    /// the processor accounts for its events and returns true, and the relay
+    /// sends the chunk itself, neither decoded nor copied. False (the
+    /// default) means the chunk must be [`Self::feed`]ed.
+    fn forward_unchanged(&mut self, _chunk: &[u8]) -> bool {
+        false
+    }
     /// The upstream body ended.
     fn finish(&mut self, out: &mut BytesMut);
     /// What has been seen.

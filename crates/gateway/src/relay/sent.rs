@@ -8,12 +8,22 @@
 //! end the captured prefix goes to the log detail and, when the upstream
 //! reported no usage, the processor reads the output text back from the
 //! chunks to estimate it.
+//!
+//! A chunk forwarded unchanged is a slice of the upstream connection's read
+//! buffer. Holding it would stop the connection from reusing that buffer, so
+//! each read would take a fresh one and every kept chunk would pin a whole
+//! buffer; such a chunk is kept as a copy instead
+//! ([`SentChunks::record_borrowed`]).
 
 use bytes::{Bytes, BytesMut};
 
 /// Chunks a stream is expected to keep: its first allocation, so a typical
 /// answer does not grow the list several times over.
 const EXPECTED_CHUNKS: usize = 64;
+
+/// Room taken at a time for copies of borrowed chunks: one allocation for a
+/// block of events instead of one each.
+const COPY_BLOCK: usize = 4096;
 
 /// The chunks of one client stream that are still needed.
 #[derive(Debug, Default)]
@@ -25,6 +35,8 @@ pub struct SentChunks {
     capture_limit: Option<usize>,
     /// How many leading chunks cover the capture.
     capture_chunks: usize,
+    /// The block that copies of borrowed chunks are cut from.
+    copies: BytesMut,
 }
 
 impl SentChunks {
@@ -41,17 +53,45 @@ impl SentChunks {
     /// back to estimate usage); without it, chunks kept only for the
     /// estimate are let go.
     pub fn record(&mut self, chunk: &Bytes, for_estimate: bool) {
-        if self.capture_limit.is_none_or(|limit| self.captured < limit) {
-            self.captured += chunk.len();
-            self.capture_chunks = self.chunks.len() + 1;
-        } else if !for_estimate {
-            self.chunks.truncate(self.capture_chunks);
+        if self.keeps(chunk.len(), for_estimate) {
+            self.push(chunk.clone());
+        }
+    }
+
+    /// [`Self::record`] for a chunk that shares another owner's buffer (an
+    /// upstream read): what is kept is a copy, so that buffer is free to be
+    /// reused as soon as the chunk is written.
+    pub fn record_borrowed(&mut self, chunk: &[u8], for_estimate: bool) {
+        if !self.keeps(chunk.len(), for_estimate) {
             return;
         }
+        if self.copies.capacity() - self.copies.len() < chunk.len() {
+            self.copies.reserve(chunk.len().max(COPY_BLOCK));
+        }
+        self.copies.extend_from_slice(chunk);
+        let copy = self.copies.split().freeze();
+        self.push(copy);
+    }
+
+    /// Whether a chunk of `len` bytes is to be kept; lets go of the chunks
+    /// kept only for the estimate once `for_estimate` is off.
+    fn keeps(&mut self, len: usize, for_estimate: bool) -> bool {
+        if self.capture_limit.is_none_or(|limit| self.captured < limit) {
+            self.captured += len;
+            self.capture_chunks = self.chunks.len() + 1;
+            return true;
+        }
+        if !for_estimate {
+            self.chunks.truncate(self.capture_chunks);
+        }
+        for_estimate
+    }
+
+    fn push(&mut self, chunk: Bytes) {
         if self.chunks.capacity() == 0 {
             self.chunks.reserve_exact(EXPECTED_CHUNKS);
         }
-        self.chunks.push(chunk.clone());
+        self.chunks.push(chunk);
     }
 
     /// The output sent so far followed by `unsent` (output produced but not
@@ -153,5 +193,28 @@ mod tests {
         let chunk = Bytes::from(b"shared".to_vec());
         sent.record(&chunk, false);
         assert_eq!(sent.output(b"")[0].as_ptr(), chunk.as_ptr(), "no copy");
+    }
+
+    #[test]
+    fn borrowed_chunks_are_kept_as_copies_by_the_same_rules() {
+        let mut sent = SentChunks::new(Some(4));
+        let upstream = Bytes::from(b"abcdefgh".to_vec());
+        sent.record_borrowed(&upstream[..2], true);
+        sent.record_borrowed(&upstream[2..4], false);
+        sent.record_borrowed(&upstream[4..6], true);
+        sent.record(&Bytes::from_static(b"ij"), true);
+        assert_eq!(joined(&sent.output(b"")), "abcdefij");
+        assert_eq!(sent.capture(b""), "abcd");
+        let kept = sent.output(b"");
+        let buffer = upstream.as_ptr_range();
+        assert!(
+            kept[..3]
+                .iter()
+                .all(|piece| !buffer.contains(&piece.as_ptr())),
+            "copies, not slices of the upstream's buffer"
+        );
+        drop(kept);
+        sent.record_borrowed(&upstream[6..], false);
+        assert_eq!(joined(&sent.output(b"")), "abcd", "estimate let go");
     }
 }

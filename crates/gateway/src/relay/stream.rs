@@ -1,7 +1,9 @@
-//! The streaming response body: forwards each upstream event as it arrives,
-//! enforces the idle timeout, and writes the log entry exactly once — when
-//! the upstream finishes, when it fails, or when the client goes away (the
-//! body is dropped), in which case the usage seen so far is recorded.
+//! The streaming response body: forwards each upstream event as it arrives
+//! (a chunk the client is to receive unchanged is sent as it came, without
+//! a copy), enforces the idle timeout, and writes the log entry exactly
+//! once — when the upstream finishes, when it fails, or when the client goes
+//! away (the body is dropped), in which case the usage seen so far is
+//! recorded.
 //!
 //! The response is committed at the upstream's first event. If that
 //! upstream fails before any output (an error event, an early end, a broken
@@ -130,7 +132,9 @@ impl StreamRelay {
         relay
     }
 
-    fn record_sent(&mut self, bytes: &Bytes) {
+    /// Note a chunk handed to the connection. `forwarded` marks a chunk
+    /// forwarded unchanged: it shares the upstream's read buffer.
+    fn record_sent(&mut self, bytes: &Bytes, forwarded: bool) {
         if self.ttfb_ms == 0
             && let Some(f) = &self.finisher
         {
@@ -139,7 +143,12 @@ impl StreamRelay {
         if let Some(tap) = self.tap.as_mut() {
             tap.feed(bytes);
         }
-        self.sent.record(bytes, self.state.needs_sent_output());
+        let for_estimate = self.state.needs_sent_output();
+        if forwarded {
+            self.sent.record_borrowed(bytes, for_estimate);
+        } else {
+            self.sent.record(bytes, for_estimate);
+        }
     }
 
     /// The upstream ended normally (or with an error event).
@@ -367,13 +376,19 @@ impl StreamRelay {
         }
     }
 
-    fn poll_upstream(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// Read the upstream once. Ready with a chunk the client is to receive
+    /// as it came (nothing else waits to go out before it); ready without
+    /// one when the read's effect is in `pending` or the state.
+    fn poll_upstream(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let Some(upstream) = self.upstream.as_mut() else {
-            return Poll::Ready(());
+            return Poll::Ready(None);
         };
         match upstream.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
                 self.last_activity = Instant::now();
+                if self.pending.is_empty() && self.state.forward_unchanged(&chunk) {
+                    return Poll::Ready(Some(chunk));
+                }
                 let room = chunk.len() + OUTPUT_SLACK;
                 if self.pending.capacity() - self.pending.len() < room {
                     self.pending.reserve(room.max(OUTPUT_BLOCK));
@@ -396,7 +411,7 @@ impl StreamRelay {
                 self.fail(&UpstreamError::Idle(self.idle));
             }
         }
-        Poll::Ready(())
+        Poll::Ready(None)
     }
 }
 
@@ -408,7 +423,7 @@ impl Stream for StreamRelay {
         loop {
             if !this.pending.is_empty() {
                 let out = this.pending.split().freeze();
-                this.record_sent(&out);
+                this.record_sent(&out, false);
                 return Poll::Ready(Some(Ok(out)));
             }
             if let Some(resuming) = this.resuming.as_mut() {
@@ -422,8 +437,13 @@ impl Stream for StreamRelay {
             if this.upstream.is_none() {
                 return Poll::Ready(None);
             }
-            if this.poll_upstream(cx).is_pending() {
-                return Poll::Pending;
+            match this.poll_upstream(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(unchanged)) => {
+                    this.record_sent(&unchanged, true);
+                    return Poll::Ready(Some(Ok(unchanged)));
+                }
+                Poll::Ready(None) => {}
             }
         }
     }

@@ -226,6 +226,51 @@ async fn failed_stream_keeps_what_the_client_got_in_the_log_detail() {
 }
 
 #[tokio::test]
+async fn plain_events_reach_the_client_byte_for_byte_and_are_still_counted() {
+    // The upstream names the requested model and paces its events, so each
+    // read after the first output is sent on as it came, without the decoder.
+    let pieces = ["one ", "two ", "three"];
+    let gap = Duration::from_millis(15);
+    let up = FakeUpstream::start(move |r, _| {
+        let usage = (r.body["messages"][0]["content"] != "no usage").then_some((5, 3));
+        Reply::Sse(chat_sse("gpt-4o", &pieces, usage, gap))
+    })
+    .await;
+    let (gw, key) = Gateway::with_one_channel(&up, json!({})).await;
+    set_option(&gw, "SaveAllLogDetail", "true").await;
+    let mut body = chat(true);
+    body["stream_options"] = json!({"include_usage": true});
+    let a = gw.post("/v1/chat/completions", &key, &body).await;
+    assert_eq!(a.status, 200);
+    let expected: String = chat_sse("gpt-4o", &pieces, Some((5, 3)), gap)
+        .into_iter()
+        .map(|(_, frame)| frame)
+        .collect();
+    assert_eq!(a.text, expected, "the upstream's stream, unchanged");
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["code"], 200);
+    assert_eq!(row["usage_estimated"], false);
+    assert_eq!(row["usage"]["input_tokens"], 5);
+    assert_eq!(row["usage"]["output_tokens"], 3);
+    let detail = gw
+        .admin_ok("GET", &format!("/api/logs/detail/{}", row["id"]), None)
+        .await;
+    assert_eq!(
+        detail["response_body"], a.text,
+        "the detail has every event"
+    );
+
+    // Without a usage report the output is estimated from the events sent.
+    body["messages"][0]["content"] = json!("no usage");
+    let a = gw.post("/v1/chat/completions", &key, &body).await;
+    assert!(a.text.contains("\"content\":\"three\""), "{}", a.text);
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["usage_estimated"], true);
+    assert_eq!(row["usage"]["output_tokens"], 3, "one two three");
+    gw.stop().await;
+}
+
+#[tokio::test]
 async fn stream_events_arrive_as_they_are_produced() {
     let up = FakeUpstream::start(|_, _| {
         Reply::Sse(chat_sse(

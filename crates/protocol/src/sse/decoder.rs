@@ -68,7 +68,7 @@ struct Ready {
 
 impl Ready {
     fn push(&mut self, item: SseItem) {
-        if self.first.is_none() && self.rest.is_empty() {
+        if self.is_empty() {
             self.first = Some(item);
         } else {
             self.rest.push_back(item);
@@ -77,6 +77,10 @@ impl Ready {
 
     fn pop(&mut self) -> Option<SseItem> {
         self.first.take().or_else(|| self.rest.pop_front())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
     }
 }
 
@@ -205,6 +209,22 @@ impl SseDecoder {
     /// blank line plus the unfinished line. This is what the limit applies to.
     pub fn buffered(&self) -> usize {
         self.event_bytes + self.buf.len()
+    }
+
+    /// Whether the decoder stands between events: every item popped, no
+    /// line or field of a next event held, no line ending half read, not
+    /// failed. Input that starts a new event may then bypass it (see
+    /// [`whole_data_events`](super::whole_data_events)) without changing
+    /// what it yields afterwards.
+    pub fn is_between_events(&self) -> bool {
+        !self.failed
+            && !self.skip_lf
+            && self.buf.is_empty()
+            && self.event_bytes == 0
+            && self.event.is_none()
+            && self.id.is_none()
+            && matches!(self.data, Data::None)
+            && self.ready.is_empty()
     }
 
     /// Interprets one complete line (without its ending).
@@ -578,5 +598,36 @@ mod tests {
         decoder.push(&chunk).unwrap();
         assert_eq!(std::iter::from_fn(|| decoder.next_item()).count(), 1000);
         assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    fn between_events_only_when_nothing_of_a_next_event_is_held() {
+        let held = [
+            &b"data: a"[..],
+            b"data: a\n",
+            b"event: x\n",
+            b"id: 1\n",
+            b": ping\n",
+            b"data: a\r",
+            b"data: a\n\n",
+        ];
+        for input in held {
+            let mut decoder = SseDecoder::new(1 << 10);
+            decoder.push(input).unwrap();
+            assert!(!decoder.is_between_events(), "{input:?}");
+        }
+        let mut decoder = SseDecoder::new(1 << 10);
+        decoder.push(b"data: a\n\n: ping\n\n").unwrap();
+        while decoder.next_item().is_some() {}
+        assert!(decoder.is_between_events());
+        // A `\r` ending the input may be half of a `\r\n`.
+        decoder.push(b"data: a\n\r").unwrap();
+        while decoder.next_item().is_some() {}
+        assert!(!decoder.is_between_events());
+        decoder.push(b"\n").unwrap();
+        assert!(decoder.is_between_events());
+        let mut failed = SseDecoder::new(4);
+        assert!(failed.push(b"data: 0123456789\n").is_err());
+        assert!(!failed.is_between_events());
     }
 }

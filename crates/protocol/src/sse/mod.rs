@@ -6,7 +6,9 @@
 //! the network split the bytes; it forwards or converts them and writes them
 //! back out with [`encode_event`] / [`encode_comment`]. The grammar follows
 //! the WHATWG HTML specification ("Server-sent events", event stream
-//! interpretation), with the deviations listed on [`SseDecoder`].
+//! interpretation), with the deviations listed on [`SseDecoder`]. A chunk
+//! already in the canonical form can skip the round trip
+//! ([`whole_data_events`]).
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -27,10 +29,12 @@
 //! # Ok::<(), switchyard_protocol::sse::SseError>(())
 //! ```
 
+mod canonical;
 mod decoder;
 mod encoder;
 mod event;
 
+pub use canonical::whole_data_events;
 pub use decoder::{SseDecoder, SseError};
 pub use encoder::{encode_comment, encode_event};
 pub use event::{SseEvent, SseItem};
