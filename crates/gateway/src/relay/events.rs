@@ -9,7 +9,8 @@ use bytes::{Bytes, BytesMut};
 use switchyard_protocol::json::{ObjectScan, Patch, ValueKind, quote_str, scan_object, set_member};
 use switchyard_protocol::openai::{ChunkView, OpenAiUsage, is_plain_chunk, stream_content_text};
 use switchyard_protocol::sse::{
-    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event, whole_data_events,
+    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event, is_done_data,
+    whole_data_events,
 };
 
 /// Largest single SSE event accepted from an upstream.
@@ -68,7 +69,7 @@ impl StreamState {
         }
         let model = &self.requested_model;
         let Some(events) = whole_data_events(chunk, |data| {
-            data.trim_ascii() != b"[DONE]" && is_plain_chunk(data, model)
+            !is_done_data(data) && is_plain_chunk(data, model)
         }) else {
             return false;
         };

@@ -21,9 +21,18 @@ use bytes::{Bytes, BytesMut};
 /// answer does not grow the list several times over.
 const EXPECTED_CHUNKS: usize = 64;
 
-/// Room taken at a time for copies of borrowed chunks: one allocation for a
-/// block of events instead of one each.
-const COPY_BLOCK: usize = 4096;
+/// Room a stream's buffer is given at a time. Chunks cut from it and kept
+/// (output sent, copies of borrowed chunks) share it, so once one is kept
+/// the next event needs fresh memory: a block of events costs one
+/// allocation instead of one each.
+const BLOCK: usize = 4096;
+
+/// Make room for `need` more bytes in `buf`, a whole [`BLOCK`] at a time.
+pub fn reserve_in_blocks(buf: &mut BytesMut, need: usize) {
+    if buf.capacity() - buf.len() < need {
+        buf.reserve(need.max(BLOCK));
+    }
+}
 
 /// The chunks of one client stream that are still needed.
 #[derive(Debug, Default)]
@@ -65,9 +74,7 @@ impl SentChunks {
         if !self.keeps(chunk.len(), for_estimate) {
             return;
         }
-        if self.copies.capacity() - self.copies.len() < chunk.len() {
-            self.copies.reserve(chunk.len().max(COPY_BLOCK));
-        }
+        reserve_in_blocks(&mut self.copies, chunk.len());
         self.copies.extend_from_slice(chunk);
         let copy = self.copies.split().freeze();
         self.push(copy);

@@ -27,7 +27,7 @@ use super::attempts::{AttemptLoop, FailedAttempt, Finished};
 use super::complete::{LogContext, Outcome};
 use super::failure::to_api_error;
 use super::processor::StreamProcessor;
-use super::sent::SentChunks;
+use super::sent::{SentChunks, reserve_in_blocks};
 use super::stored::{self, ResponseTap, StoreIntent};
 use super::upstream::{BodyStream, UpstreamError};
 use crate::snapshot::ChannelEntry;
@@ -84,11 +84,6 @@ struct ArmedTimer {
 /// The timer is polled again when it is within this much of firing, so a
 /// timer that fires a little before its instant is still seen.
 const TIMER_MARGIN: Duration = Duration::from_millis(5);
-
-/// Room the output buffer is given at a time. Sent chunks kept for the log
-/// detail share it, so once one is kept the next event needs fresh memory:
-/// a block of events costs one allocation instead of one each.
-const OUTPUT_BLOCK: usize = 4096;
 
 /// Room beyond an upstream read's own size that its events may take once
 /// rewritten for the client (the model name, SSE framing).
@@ -389,10 +384,7 @@ impl StreamRelay {
                 if self.pending.is_empty() && self.state.forward_unchanged(&chunk) {
                     return Poll::Ready(Some(chunk));
                 }
-                let room = chunk.len() + OUTPUT_SLACK;
-                if self.pending.capacity() - self.pending.len() < room {
-                    self.pending.reserve(room.max(OUTPUT_BLOCK));
-                }
+                reserve_in_blocks(&mut self.pending, chunk.len() + OUTPUT_SLACK);
                 if let Err(e) = self.state.feed(&chunk, &mut self.pending) {
                     self.fail(&UpstreamError::Body(e.to_string()));
                 } else if self.state.progress().upstream_error.is_some()

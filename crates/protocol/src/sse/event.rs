@@ -27,7 +27,7 @@ impl SseEvent {
 
     /// Whether this is OpenAI's end-of-stream marker, `data: [DONE]`.
     pub fn is_done(&self) -> bool {
-        self.data.trim_ascii() == b"[DONE]"
+        is_done_data(&self.data)
     }
 
     /// The event type as text, if set and valid UTF-8.
@@ -41,6 +41,12 @@ impl SseEvent {
     pub fn data_str(&self) -> Option<&str> {
         std::str::from_utf8(&self.data).ok()
     }
+}
+
+/// Whether an event's `data` is OpenAI's end-of-stream marker, `[DONE]`
+/// (surrounding whitespace allowed).
+pub fn is_done_data(data: &[u8]) -> bool {
+    data.trim_ascii() == b"[DONE]"
 }
 
 /// What the decoder yields: an event, or a comment line (`: text`).

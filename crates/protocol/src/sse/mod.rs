@@ -37,4 +37,4 @@ mod event;
 pub use canonical::whole_data_events;
 pub use decoder::{SseDecoder, SseError};
 pub use encoder::{encode_comment, encode_event};
-pub use event::{SseEvent, SseItem};
+pub use event::{SseEvent, SseItem, is_done_data};
