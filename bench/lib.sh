@@ -10,12 +10,16 @@ wait_http() { for _ in $(seq 1 400); do curl -fsS -o /dev/null "$1" 2>/dev/null 
 
 # configure_gateway <gateway-url> <admin-key> <mock-url>: the realistic
 # configuration (model config with RPM/TPM limits and a price, one channel to
-# the mock, a token with its group); prints the token's key.
+# the mock, a token with its group); prints the token's key. `mock-claude` is
+# served by an Anthropic channel on the same mock (Anthropic clients are
+# forwarded to it; the profiling scripts use it with LOAD_PATH=/v1/messages).
 configure_gateway() {
-  local gw="$1" admin="$2" mock="$3"
+  local gw="$1" admin="$2" mock="$3" limits='"rpm":1000000,"tpm":100000000000,"price":{"input_price":0.001,"output_price":0.002}'
   api_call() { curl -fsS -X "$1" "$gw$2" -H "Authorization: Bearer $admin" -H 'content-type: application/json' ${3:+-d "$3"}; }
-  api_call POST /api/model_config/mock-model '{"owner":"bench","type":1,"rpm":1000000,"tpm":100000000000,"price":{"input_price":0.001,"output_price":0.002}}' >/dev/null
+  api_call POST /api/model_config/mock-model "{\"owner\":\"bench\",\"type\":1,$limits}" >/dev/null
   api_call POST /api/channel/ "{\"type\":1,\"name\":\"mock\",\"key\":\"sk-mock\",\"base_url\":\"$mock/v1\",\"models\":[\"mock-model\"]}" >/dev/null
+  api_call POST /api/model_config/mock-claude "{\"owner\":\"bench\",\"type\":1,$limits}" >/dev/null
+  api_call POST /api/channel/ "{\"type\":14,\"name\":\"mock-anthropic\",\"key\":\"sk-mock\",\"base_url\":\"$mock/v1\",\"models\":[\"mock-claude\"]}" >/dev/null
   api_call POST '/api/token/bench?auto_create_group=true' '{"name":"bench"}' | jq -r .data.key
 }
 

@@ -6,6 +6,9 @@
 #            `cargo build --profile profiling -p switchyard -p switchyard-bench-mock -p switchyard-bench-load`)
 #   GW_WRAP  a command to run the gateway under (e.g. valgrind, as callgrind.sh does)
 #   WORK     scratch directory (default: a new temporary one)
+#   LOAD_PATH  the path `load` sends to (default /v1/chat/completions; /v1/messages with
+#            an Anthropic body in --body-file and LOAD_MODEL=mock-claude profiles the
+#            Anthropic-to-Anthropic stream)
 #
 # Defines: MOCK FLOOR GW (base URLs), MOCK_PID FLOOR_PID GW_PID, TOKEN (the
 # gateway's), `load <base-url> <key> <switchyard-load args…>` (JSON on stdout),
@@ -31,7 +34,7 @@ TOKEN="$(configure_gateway "$GW" bench-admin "$MOCK")"
 
 load() {
   local base="$1" key="$2"; shift 2
-  taskset -c 0 "$BIN/switchyard-load" --url "$base/v1/chat/completions" -H "Authorization: Bearer $key" \
-    --model mock-model --warmup 1s --json "$@"
+  taskset -c 0 "$BIN/switchyard-load" --url "$base${LOAD_PATH:-/v1/chat/completions}" -H "Authorization: Bearer $key" \
+    --model "${LOAD_MODEL:-mock-model}" --warmup 1s --json "$@"
 }
 stop_all() { kill "$GW_PID" "$FLOOR_PID" "$MOCK_PID" 2>/dev/null; wait "$GW_PID" "$FLOOR_PID" "$MOCK_PID" 2>/dev/null; }

@@ -2,20 +2,25 @@
 //! byte: each event as it arrives, with `message.model` in `message_start`
 //! rewritten to the name the client asked for, usage metered from
 //! `message_start` and `message_delta`, and an `error` event before any
-//! output held back so the relay can retry elsewhere.
+//! output held back so the relay can retry elsewhere. Once output has gone,
+//! a read of nothing but whole `content_block_delta` events (most of a
+//! stream) goes to the client as it came, neither decoded nor parsed; if no
+//! usage arrives, the output is read back from what the client was sent.
 
 use std::collections::HashSet;
 
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use switchyard_protocol::anthropic::AnthropicUsage;
-use switchyard_protocol::convert::anthropic::inspect::inspect_event;
+use switchyard_protocol::convert::anthropic::inspect::{
+    inspect_event, is_content_delta, stream_delta_text,
+};
 use switchyard_protocol::inspect::UsageReport;
 use switchyard_protocol::json::{
     Patch, ValueKind, quote_str, scan_object, scan_object_at, set_member,
 };
 use switchyard_protocol::sse::{
-    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event,
+    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event, whole_events,
 };
 
 use super::events::MAX_EVENT_BYTES;
@@ -29,7 +34,6 @@ pub struct AnthropicPassthrough {
     decoder: SseDecoder,
     progress: Progress,
     usage: Option<AnthropicUsage>,
-    text: String,
     started_blocks: HashSet<u64>,
 }
 
@@ -39,21 +43,12 @@ struct View {
     index: Option<u64>,
     message: Option<UsageHolder>,
     usage: Option<AnthropicUsage>,
-    delta: Option<DeltaText>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct UsageHolder {
     usage: Option<AnthropicUsage>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct DeltaText {
-    text: Option<String>,
-    thinking: Option<String>,
-    partial_json: Option<String>,
 }
 
 impl AnthropicPassthrough {
@@ -66,7 +61,6 @@ impl AnthropicPassthrough {
             decoder: SseDecoder::new(MAX_EVENT_BYTES),
             progress: Progress::default(),
             usage: None,
-            text: String::new(),
             started_blocks: continuation
                 .map(|c| c.started_blocks.iter().copied().collect())
                 .unwrap_or_default(),
@@ -99,16 +93,6 @@ impl AnthropicPassthrough {
         }
         self.progress.saw_output |= facts.has_output;
         self.progress.saw_end |= facts.is_end;
-        if self.progress.usage.is_none()
-            && let Some(delta) = &view.delta
-        {
-            for part in [&delta.text, &delta.thinking, &delta.partial_json]
-                .into_iter()
-                .flatten()
-            {
-                self.text.push_str(part);
-            }
-        }
         let name = event.event_name().unwrap_or("");
         if self.continuation && before_output && self.skip_on_continuation(name, &view) {
             return;
@@ -151,7 +135,6 @@ impl AnthropicPassthrough {
         }
         if matches!(report, Some(UsageReport::Output(_))) {
             self.progress.usage = self.usage.as_ref().map(AnthropicUsage::to_usage);
-            self.text = String::new();
         }
     }
 
@@ -191,6 +174,24 @@ impl StreamProcessor for AnthropicPassthrough {
         Ok(())
     }
 
+    /// Past the first output, a read of whole `content_block_delta` events
+    /// in canonical form is exactly what [`Self::feed`] would write, and
+    /// such events change nothing but the counts (see [`is_content_delta`]).
+    fn forward_unchanged(&mut self, chunk: &[u8]) -> bool {
+        if !self.progress.saw_output
+            || chunk.len() > MAX_EVENT_BYTES
+            || !self.decoder.is_between_events()
+        {
+            return false;
+        }
+        let Some(events) = whole_events(chunk, |_, data| is_content_delta(data)) else {
+            return false;
+        };
+        self.progress.events_in += events;
+        self.progress.events_out += events;
+        true
+    }
+
     fn finish(&mut self, out: &mut BytesMut) {
         while let Some(item) = self.decoder.finish() {
             self.on_item(item, out);
@@ -208,8 +209,12 @@ impl StreamProcessor for AnthropicPassthrough {
         &self.progress
     }
 
-    fn take_output_text(&mut self, _sent: &[&[u8]]) -> String {
-        std::mem::take(&mut self.text)
+    fn take_output_text(&mut self, sent: &[&[u8]]) -> String {
+        stream_delta_text(sent.iter().copied(), MAX_EVENT_BYTES)
+    }
+
+    fn needs_sent_output(&self) -> bool {
+        self.progress.usage.is_none()
     }
 
     fn write_error(&mut self, out: &mut BytesMut, message: &str, kind: &str) {
@@ -241,6 +246,7 @@ impl StreamProcessor for AnthropicPassthrough {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::relay::processor::testing::relay_reads;
 
     const STREAM: &str = concat!(
         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-up\",\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":4,\"output_tokens\":1}}}\n\n",
@@ -305,5 +311,123 @@ mod tests {
                 && !out.contains("ping")
         );
         assert!(out.contains("\"text\":\"Hi\"") && out.contains("message_stop"));
+    }
+
+    /// A longer stream: thinking, text over several deltas, a tool call.
+    fn events() -> Vec<String> {
+        let delta = |index: u32, delta: &str| {
+            format!(
+                "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":{index},\"delta\":{delta}}}\n\n"
+            )
+        };
+        let mut events: Vec<String> = STREAM
+            .split_inclusive("\n\n")
+            .take(3)
+            .map(str::to_owned)
+            .collect();
+        events.extend([
+            delta(0, r#"{"type":"text_delta","text":"Hel"}"#),
+            delta(0, r#"{"type":"text_delta","text":"lo"}"#),
+            delta(0, r#"{"type":"text_delta","text":" w\u00f6rld"}"#),
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n".to_owned(),
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"f\",\"input\":{}}}\n\n".to_owned(),
+            delta(1, r#"{"type":"input_json_delta","partial_json":"{\"a\":"}"#),
+            delta(1, r#"{"type":"input_json_delta","partial_json":"1}"}"#),
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n".to_owned(),
+        ]);
+        events
+    }
+
+    #[test]
+    fn whole_deltas_after_the_first_output_go_as_they_came() {
+        let mut events = events();
+        events.extend(STREAM.split_inclusive("\n\n").skip(5).map(str::to_owned));
+        let whole = events.concat();
+        let mut reference = AnthropicPassthrough::new("claude-asked", None);
+        let reference_out = run(&mut reference, &whole);
+        let pairs: Vec<String> = events.chunks(2).map(<[String]>::concat).collect();
+        let pieces: Vec<String> = whole
+            .as_bytes()
+            .chunks(7)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap())
+            .collect();
+        // One event a read: "Hel" is the first output, so it is decoded;
+        // the four deltas after it go as they came. Two a read: the pairs
+        // ("lo", " wörld") and the two tool-input deltas.
+        for (split, reads, expected_forwarded) in [
+            (
+                "one event a read",
+                events.iter().map(String::as_str).collect::<Vec<_>>(),
+                4,
+            ),
+            (
+                "two events a read",
+                pairs.iter().map(String::as_str).collect(),
+                2,
+            ),
+            (
+                "7-byte pieces",
+                pieces.iter().map(String::as_str).collect(),
+                0,
+            ),
+        ] {
+            let mut p = AnthropicPassthrough::new("claude-asked", None);
+            let (out, forwarded) = relay_reads(&mut p, &reads);
+            assert_eq!(out, reference_out, "{split}");
+            assert_eq!(forwarded, expected_forwarded, "{split}");
+            let progress = p.progress();
+            assert_eq!(
+                (progress.events_in, progress.events_out),
+                (13, 13),
+                "{split}"
+            );
+            assert_eq!(progress.usage.unwrap().output_tokens, 5, "{split}");
+            assert!(progress.saw_end && progress.saw_output, "{split}");
+        }
+        assert!(reference_out.contains("claude-asked") && !reference_out.contains("claude-up"));
+    }
+
+    #[test]
+    fn nothing_but_deltas_goes_unchanged_and_only_after_output() {
+        let mut p = AnthropicPassthrough::new("m", None);
+        let delta = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"a\"}}\n\n";
+        assert!(!p.forward_unchanged(delta.as_bytes()), "before output");
+        let mut out = BytesMut::new();
+        p.feed(&Bytes::from_static(delta.as_bytes()), &mut out)
+            .unwrap();
+        assert!(p.forward_unchanged(delta.as_bytes()));
+        let (head, tail) = delta.split_at(30);
+        p.feed(&Bytes::from_static(head.as_bytes()), &mut out)
+            .unwrap();
+        assert!(
+            !p.forward_unchanged(delta.as_bytes()),
+            "an event is half read"
+        );
+        p.feed(&Bytes::from_static(tail.as_bytes()), &mut out)
+            .unwrap();
+        for other in [
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":1}}\n\n",
+            "event: error\ndata: {\"type\":\"error\",\"error\":{\"message\":\"x\"}}\n\n",
+            ": ping\n\n",
+            "event: content_block_delta\r\ndata: {\"type\":\"content_block_delta\"}\r\n\r\n",
+        ] {
+            let both = format!("{delta}{other}");
+            assert!(!p.forward_unchanged(both.as_bytes()), "{other:?}");
+        }
+        assert_eq!(p.progress().events_in, 3);
+    }
+
+    #[test]
+    fn without_usage_the_output_is_read_back_from_what_was_sent() {
+        let mut p = AnthropicPassthrough::new("m", None);
+        let mut reads = events();
+        // No usage anywhere: a message_start without it, no message_delta.
+        reads[0] = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"m\"}}\n\n".to_owned();
+        let reads: Vec<&str> = reads.iter().map(String::as_str).collect();
+        let (out, forwarded) = relay_reads(&mut p, &reads);
+        assert_eq!(forwarded, 4);
+        assert!(p.progress().usage.is_none() && p.needs_sent_output());
+        let sent: Vec<&[u8]> = out.as_bytes().chunks(5).collect();
+        assert_eq!(p.take_output_text(&sent), "Hello w\u{f6}rld{\"a\":1}");
     }
 }

@@ -262,6 +262,7 @@ pub fn encode_error_event(out: &mut BytesMut, message: &str, kind: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::relay::processor::testing::relay_reads;
 
     fn run(input: &str, model: &str, include_usage: bool) -> (StreamState, String) {
         let mut s = StreamState::new(model, include_usage, false);
@@ -355,24 +356,6 @@ mod tests {
         assert_eq!(s.progress().upstream_error.as_deref(), Some("boom"));
     }
 
-    /// What the relay does: each chunk forwarded unchanged when the state
-    /// allows, fed otherwise. Returns the output and the chunks forwarded.
-    fn relay(s: &mut StreamState, chunks: &[&str]) -> (String, usize) {
-        let mut out = BytesMut::new();
-        let mut forwarded = 0;
-        for chunk in chunks {
-            if s.forward_unchanged(chunk.as_bytes()) {
-                out.extend_from_slice(chunk.as_bytes());
-                forwarded += 1;
-            } else {
-                s.feed(&Bytes::copy_from_slice(chunk.as_bytes()), &mut out)
-                    .unwrap();
-            }
-        }
-        s.finish(&mut out);
-        (String::from_utf8(out.to_vec()).unwrap(), forwarded)
-    }
-
     #[test]
     fn plain_chunks_forwarded_unchanged_give_the_same_stream_and_counts() {
         let content = |text: &str| {
@@ -418,7 +401,7 @@ mod tests {
             ),
         ] {
             let mut s = StreamState::new("asked", true, false);
-            let (out, forwarded) = relay(&mut s, &chunks);
+            let (out, forwarded) = relay_reads(&mut s, &chunks);
             assert_eq!(out, reference, "{split}");
             assert_eq!(forwarded, expected_forwarded, "{split}");
             let p = s.progress();

@@ -168,3 +168,31 @@ where
         )),
     }
 }
+
+/// What the stream relay does with each upstream read, for processor tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use bytes::{Bytes, BytesMut};
+
+    use super::StreamProcessor;
+
+    /// Each read forwarded unchanged when the processor takes it, fed
+    /// otherwise; then the end. Returns the client's stream and how many
+    /// reads went as they came.
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn relay_reads(p: &mut dyn StreamProcessor, reads: &[&str]) -> (String, usize) {
+        let mut out = BytesMut::new();
+        let mut forwarded = 0;
+        for read in reads {
+            if p.forward_unchanged(read.as_bytes()) {
+                out.extend_from_slice(read.as_bytes());
+                forwarded += 1;
+            } else {
+                p.feed(&Bytes::copy_from_slice(read.as_bytes()), &mut out)
+                    .unwrap();
+            }
+        }
+        p.finish(&mut out);
+        (String::from_utf8(out.to_vec()).unwrap(), forwarded)
+    }
+}

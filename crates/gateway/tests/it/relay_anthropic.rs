@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::support::admin::set_option;
 use crate::support::anthropic::{messages_json, messages_sse, post_anthropic, sse_events};
 use crate::support::upstream::{chat_json, chat_sse};
 use crate::support::{FakeUpstream, Gateway, Reply};
@@ -330,6 +331,133 @@ async fn anthropic_passthrough_forwards_headers_and_rewrites_model() {
     let row = gw.log_row(&a.request_id()).await;
     assert_eq!(row["usage"]["input_tokens"], 130);
     assert_eq!(row["usage"]["output_tokens"], 2);
+}
+
+/// A Messages stream as Anthropic writes it (`type` first in every event),
+/// its text deltas `gap` apart; `usage` is (input, output) or none at all.
+fn paced_messages_sse(
+    model: &str,
+    pieces: &[&str],
+    usage: Option<(i64, i64)>,
+    gap: Duration,
+) -> Vec<(Duration, String)> {
+    let frame =
+        |gap: Duration, name: &str, data: String| (gap, format!("event: {name}\ndata: {data}\n\n"));
+    let start_usage = usage.map_or(String::new(), |(input, _)| {
+        format!(r#","usage":{{"input_tokens":{input},"output_tokens":0}}"#)
+    });
+    let mut frames = vec![
+        frame(
+            Duration::ZERO,
+            "message_start",
+            format!(
+                r#"{{"type":"message_start","message":{{"id":"msg_up1","type":"message","role":"assistant","model":"{model}","content":[]{start_usage}}}}}"#
+            ),
+        ),
+        frame(Duration::ZERO, "ping", r#"{"type":"ping"}"#.to_owned()),
+        frame(
+            Duration::ZERO,
+            "content_block_start",
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+                .to_owned(),
+        ),
+    ];
+    for piece in pieces {
+        frames.push(frame(gap, "content_block_delta", format!(
+            r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{piece}"}}}}"#
+        )));
+    }
+    let end_usage = usage.map_or(String::new(), |(_, output)| {
+        format!(r#","usage":{{"output_tokens":{output}}}"#)
+    });
+    frames.extend([
+        frame(
+            gap,
+            "content_block_stop",
+            r#"{"type":"content_block_stop","index":0}"#.to_owned(),
+        ),
+        frame(
+            Duration::ZERO,
+            "message_delta",
+            format!(
+                r#"{{"type":"message_delta","delta":{{"stop_reason":"end_turn"}}{end_usage}}}"#
+            ),
+        ),
+        frame(
+            Duration::ZERO,
+            "message_stop",
+            r#"{"type":"message_stop"}"#.to_owned(),
+        ),
+    ]);
+    frames
+}
+
+#[tokio::test]
+async fn passthrough_deltas_reach_the_client_byte_for_byte_and_are_still_counted() {
+    // Paced deltas arrive one a read; after the first output each goes on as
+    // it came, without the decoder.
+    let pieces = ["one ", "two ", "three"];
+    let gap = Duration::from_millis(15);
+    // Without usage: 2,400 words, far more than the log detail's capture.
+    let long_piece = "word ".repeat(40);
+    let up = FakeUpstream::start(move |r, _| {
+        if r.body["messages"][0]["content"] == "no usage" {
+            let long = vec![long_piece.as_str(); 60];
+            let frames =
+                paced_messages_sse("upstream-model", &long, None, Duration::from_millis(1));
+            return Reply::Sse(frames);
+        }
+        Reply::Sse(paced_messages_sse(
+            "upstream-model",
+            &pieces,
+            Some((7, 3)),
+            gap,
+        ))
+    })
+    .await;
+    let (gw, key) = setup(&up, 14).await;
+    set_option(&gw, "SaveAllLogDetail", "true").await;
+    let mut body = messages_request(true);
+    let a = post_anthropic(&gw, "/v1/messages", &key, &body, &[]).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let expected: String = paced_messages_sse("upstream-model", &pieces, Some((7, 3)), gap)
+        .into_iter()
+        .map(|(_, frame)| frame)
+        .collect::<String>()
+        .replace(
+            "\"model\":\"upstream-model\"",
+            &format!("\"model\":\"{MODEL}\""),
+        );
+    assert_eq!(
+        a.text, expected,
+        "the upstream's stream, with only the model rewritten"
+    );
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["code"], 200);
+    assert_eq!(row["usage_estimated"], false);
+    assert_eq!(row["usage"]["input_tokens"], 7);
+    assert_eq!(row["usage"]["output_tokens"], 3);
+    let detail = gw
+        .admin_ok("GET", &format!("/api/logs/detail/{}", row["id"]), None)
+        .await;
+    assert_eq!(
+        detail["response_body"], a.text,
+        "the detail has every event"
+    );
+
+    // Without a usage report the output is estimated from all the events
+    // sent, not only those the detail keeps.
+    body["messages"][0]["content"] = json!("no usage");
+    let a = post_anthropic(&gw, "/v1/messages", &key, &body, &[]).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(a.text.len() > 16 * 1024, "{}", a.text.len());
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["usage_estimated"], true);
+    assert_eq!(
+        row["usage"]["output_tokens"], 2401,
+        "a token a word, and the last space"
+    );
+    gw.stop().await;
 }
 
 #[tokio::test]

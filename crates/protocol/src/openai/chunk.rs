@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use super::OpenAiUsage;
-use crate::sse::{SseDecoder, SseItem};
+use crate::sse::replay_events;
 
 /// The parts of a `chat.completion.chunk` (or legacy `text_completion` chunk)
 /// the relay reads. Unknown fields are ignored, not rejected.
@@ -116,28 +116,14 @@ pub fn stream_content_text<'a>(
     pieces: impl IntoIterator<Item = &'a [u8]>,
     max_event_bytes: usize,
 ) -> String {
-    let mut decoder = SseDecoder::new(max_event_bytes);
     let mut text = String::new();
-    let read = |item: SseItem, text: &mut String| {
-        if let SseItem::Event(event) = item
-            && !event.is_done()
+    replay_events(pieces, max_event_bytes, |event| {
+        if !event.is_done()
             && let Ok(chunk) = serde_json::from_slice::<ChunkView<'_>>(&event.data)
         {
-            chunk_content_text(&chunk, text);
+            chunk_content_text(&chunk, &mut text);
         }
-    };
-    for piece in pieces {
-        let pushed = decoder.push(piece);
-        while let Some(item) = decoder.next_item() {
-            read(item, &mut text);
-        }
-        if pushed.is_err() {
-            return text;
-        }
-    }
-    while let Some(item) = decoder.finish() {
-        read(item, &mut text);
-    }
+    });
     text
 }
 

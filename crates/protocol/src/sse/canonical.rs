@@ -17,21 +17,46 @@ use memchr::memchr2;
 /// `accept` sees every value before the answer is known, so it should only
 /// inspect: a later refusal means none of the events was taken.
 pub fn whole_data_events(chunk: &[u8], mut accept: impl FnMut(&[u8]) -> bool) -> Option<u64> {
+    whole_events(chunk, |name, value| name.is_none() && accept(value))
+}
+
+/// [`whole_data_events`] for events that may also be named: each event is
+/// `data: <value>\n\n`, or `event: <name>\ndata: <value>\n\n` with a
+/// non-empty name, and `accept` sees the name (if any) and the value.
+pub fn whole_events(
+    chunk: &[u8],
+    mut accept: impl FnMut(Option<&[u8]>, &[u8]) -> bool,
+) -> Option<u64> {
     if chunk.is_empty() {
         return None;
     }
     let mut rest = chunk;
     let mut count = 0;
     while !rest.is_empty() {
-        let line = rest.strip_prefix(b"data: ")?;
-        let (value, after) = line.split_at(memchr2(b'\n', b'\r', line)?);
+        let mut name = None;
+        if let Some(line) = rest.strip_prefix(b"event: ") {
+            let (value, after) = split_line(line)?;
+            if value.is_empty() {
+                return None;
+            }
+            name = Some(value);
+            rest = after.strip_prefix(b"\n")?;
+        }
+        let (value, after) = split_line(rest.strip_prefix(b"data: ")?)?;
         rest = after.strip_prefix(b"\n\n")?;
-        if !accept(value) {
+        if !accept(name, value) {
             return None;
         }
         count += 1;
     }
     Some(count)
+}
+
+/// A line's text and what follows it from its line break, when that break
+/// is a `\n` (a `\r` is never canonical).
+fn split_line(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    let end = memchr2(b'\n', b'\r', line)?;
+    (line[end] == b'\n').then(|| line.split_at(end))
 }
 
 #[cfg(test)]
@@ -106,6 +131,57 @@ mod tests {
         }
         assert_eq!(count, 3);
         assert_eq!(decoded, seen);
+        assert_eq!(&encoded[..], chunk.as_bytes());
+        assert!(decoder.is_between_events());
+    }
+
+    #[test]
+    fn named_events_are_counted_with_their_names() {
+        let mut seen = Vec::new();
+        let chunk = "event: content_block_delta\ndata: {\"a\":1}\n\ndata: b\n\n";
+        let count = whole_events(chunk.as_bytes(), |name, value| {
+            seen.push((name.map(<[u8]>::to_vec), value.to_vec()));
+            true
+        });
+        assert_eq!(count, Some(2));
+        assert_eq!(
+            seen,
+            [
+                (Some(b"content_block_delta".to_vec()), b"{\"a\":1}".to_vec()),
+                (None, b"b".to_vec()),
+            ]
+        );
+        assert_eq!(whole_data_events(chunk.as_bytes(), |_| true), None);
+        for other in [
+            "event: \ndata: a\n\n",
+            "event: x\r\ndata: a\n\n",
+            "event: x\n\ndata: a\n\n",
+            "event: x\nid: 1\ndata: a\n\n",
+            "event: x\ndata: a\n",
+            "event: x\n",
+            "event:x\ndata: a\n\n",
+            "data: a\nevent: x\n\n",
+        ] {
+            assert_eq!(
+                whole_events(other.as_bytes(), |_, _| true),
+                None,
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_accepted_named_chunk_decodes_and_encodes_to_itself() {
+        let chunk = "event: ping\ndata: {}\n\nevent:  spaced\ndata: x\n\ndata: y\n\n";
+        assert_eq!(whole_events(chunk.as_bytes(), |_, _| true), Some(3));
+        let mut decoder = SseDecoder::new(1 << 20);
+        decoder
+            .push_shared(&Bytes::from_static(chunk.as_bytes()))
+            .unwrap();
+        let mut encoded = BytesMut::new();
+        while let Some(SseItem::Event(event)) = decoder.next_item() {
+            event.encode(&mut encoded);
+        }
         assert_eq!(&encoded[..], chunk.as_bytes());
         assert!(decoder.is_between_events());
     }

@@ -8,7 +8,8 @@
 //! the WHATWG HTML specification ("Server-sent events", event stream
 //! interpretation), with the deviations listed on [`SseDecoder`]. A chunk
 //! already in the canonical form can skip the round trip
-//! ([`whole_data_events`]).
+//! ([`whole_events`]), and a stream already sent can be read back
+//! ([`replay_events`]).
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -33,8 +34,10 @@ mod canonical;
 mod decoder;
 mod encoder;
 mod event;
+mod replay;
 
-pub use canonical::whole_data_events;
+pub use canonical::{whole_data_events, whole_events};
 pub use decoder::{SseDecoder, SseError};
 pub use encoder::{encode_comment, encode_event};
 pub use event::{SseEvent, SseItem, is_done_data};
+pub use replay::replay_events;

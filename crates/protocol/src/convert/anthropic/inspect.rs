@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use crate::anthropic::AnthropicUsage;
 use crate::inspect::{EventFacts, ResponseFacts, UsageReport};
+use crate::sse::replay_events;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -94,6 +95,50 @@ pub fn inspect_event(event_name: Option<&str>, data: &[u8]) -> EventFacts {
     facts
 }
 
+/// Whether an event's `data` names itself a `content_block_delta` in its
+/// leading member (`{"type":"content_block_delta",…`, the form Anthropic
+/// writes). [`inspect_event`] finds in such an event output and nothing
+/// else: no usage, id, error or end. `false` only means "inspect it".
+pub fn is_content_delta(data: &[u8]) -> bool {
+    data.strip_prefix(br#"{"type":"content_block_delta""#)
+        .is_some_and(|rest| matches!(rest.first(), Some(b',' | b'}')))
+}
+
+/// The output of a Messages stream read back from its bytes (in order,
+/// split anywhere): the `text`, `thinking` and `partial_json` of every
+/// event's `delta`, for estimating output tokens when the upstream reported
+/// no usage. An event larger than `max_event_bytes` ends the reading.
+pub fn stream_delta_text<'a>(
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    max_event_bytes: usize,
+) -> String {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct WithDelta {
+        delta: Option<DeltaText>,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct DeltaText {
+        text: Option<String>,
+        thinking: Option<String>,
+        partial_json: Option<String>,
+    }
+    let mut out = String::new();
+    replay_events(pieces, max_event_bytes, |event| {
+        let Ok(WithDelta { delta: Some(delta) }) = serde_json::from_slice(&event.data) else {
+            return;
+        };
+        for part in [delta.text, delta.thinking, delta.partial_json]
+            .into_iter()
+            .flatten()
+        {
+            out.push_str(&part);
+        }
+    });
+    out
+}
+
 /// What a whole Messages response body says.
 pub fn inspect_response(body: &[u8]) -> ResponseFacts {
     #[derive(Deserialize, Default)]
@@ -164,5 +209,40 @@ mod tests {
                 .error
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_content_delta_is_known_by_its_leading_type() {
+        assert!(is_content_delta(
+            br#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x"}}"#
+        ));
+        assert!(is_content_delta(br#"{"type":"content_block_delta"}"#));
+        for other in [
+            &br#"{"type":"content_block_deltas","index":0}"#[..],
+            br#"{"index":0,"type":"content_block_delta"}"#,
+            br#"{ "type":"content_block_delta","index":0}"#,
+            br#"{"type":"message_delta","usage":{"output_tokens":3}}"#,
+            br#"{"type":"content_block_delta""#,
+        ] {
+            assert!(
+                !is_content_delta(other),
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+
+    #[test]
+    fn delta_text_is_read_back_from_the_stream() {
+        let stream = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"hm\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"H\\u00e9\"}}\n\n",
+            ": ping\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\"\"}}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"}}\n\n",
+        );
+        let pieces: Vec<&[u8]> = stream.as_bytes().chunks(9).collect();
+        assert_eq!(stream_delta_text(pieces, 1 << 20), "hmHé{\"a\"");
     }
 }
