@@ -20,11 +20,11 @@ use switchyard_protocol::json::{
     Patch, ValueKind, quote_str, scan_object, scan_object_at, set_member,
 };
 use switchyard_protocol::sse::{
-    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event, whole_events,
+    SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event,
 };
 
 use super::events::MAX_EVENT_BYTES;
-use super::processor::{Continuation, Progress, StreamProcessor};
+use super::processor::{Continuation, Progress, StreamProcessor, take_whole_events};
 
 /// An Anthropic-to-Anthropic stream.
 #[derive(Debug)]
@@ -178,18 +178,10 @@ impl StreamProcessor for AnthropicPassthrough {
     /// in canonical form is exactly what [`Self::feed`] would write, and
     /// such events change nothing but the counts (see [`is_content_delta`]).
     fn forward_unchanged(&mut self, chunk: &[u8]) -> bool {
-        if !self.progress.saw_output
-            || chunk.len() > MAX_EVENT_BYTES
-            || !self.decoder.is_between_events()
-        {
-            return false;
-        }
-        let Some(events) = whole_events(chunk, |_, data| is_content_delta(data)) else {
-            return false;
-        };
-        self.progress.events_in += events;
-        self.progress.events_out += events;
-        true
+        self.progress.saw_output
+            && take_whole_events(&mut self.progress, &self.decoder, chunk, |_, data| {
+                is_content_delta(data)
+            })
     }
 
     fn finish(&mut self, out: &mut BytesMut) {

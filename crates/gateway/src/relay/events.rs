@@ -4,13 +4,12 @@
 //! If the upstream never reports usage, the output is estimated from what
 //! the client was sent, which the relay keeps until then.
 
-use super::processor::{Continuation, Progress, StreamProcessor};
+use super::processor::{Continuation, Progress, StreamProcessor, take_whole_events};
 use bytes::{Bytes, BytesMut};
 use switchyard_protocol::json::{ObjectScan, Patch, ValueKind, quote_str, scan_object, set_member};
 use switchyard_protocol::openai::{ChunkView, OpenAiUsage, is_plain_chunk, stream_content_text};
 use switchyard_protocol::sse::{
     SseDecoder, SseError, SseEvent, SseItem, encode_comment, encode_event, is_done_data,
-    whole_data_events,
 };
 
 /// Largest single SSE event accepted from an upstream.
@@ -60,22 +59,12 @@ impl StreamState {
     /// [`is_plain_chunk`]) is exactly what [`Self::feed`] would write: count
     /// its events and let the relay send the chunk itself.
     pub fn forward_unchanged(&mut self, chunk: &[u8]) -> bool {
-        if !self.progress.saw_output
-            || self.progress.upstream_id.is_empty()
-            || chunk.len() > MAX_EVENT_BYTES
-            || !self.decoder.is_between_events()
-        {
-            return false;
-        }
         let model = &self.requested_model;
-        let Some(events) = whole_data_events(chunk, |data| {
-            !is_done_data(data) && is_plain_chunk(data, model)
-        }) else {
-            return false;
-        };
-        self.progress.events_in += events;
-        self.progress.events_out += events;
-        true
+        self.progress.saw_output
+            && !self.progress.upstream_id.is_empty()
+            && take_whole_events(&mut self.progress, &self.decoder, chunk, |name, data| {
+                name.is_none() && !is_done_data(data) && is_plain_chunk(data, model)
+            })
     }
 
     /// The upstream ended: flush a final event that lacked its blank line.

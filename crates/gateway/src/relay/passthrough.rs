@@ -7,7 +7,9 @@
 //! A Gemini stream has no opening events, so a failure before output can
 //! continue on another channel; a Responses stream opens with
 //! `response.created`, which cannot be replayed, so it is committed at its
-//! first output instead.
+//! first output instead. Once committed with output, a Responses read of
+//! nothing but whole output deltas goes to the client as it came. (Every
+//! Gemini chunk reports usage, so every one is read.)
 
 use bytes::{Bytes, BytesMut};
 use switchyard_protocol::convert;
@@ -21,7 +23,7 @@ use switchyard_protocol::sse::{
 };
 
 use super::events::MAX_EVENT_BYTES;
-use super::processor::{Continuation, Progress, StreamProcessor};
+use super::processor::{Continuation, Progress, StreamProcessor, take_whole_events};
 
 /// Which same-protocol stream is forwarded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +150,18 @@ impl StreamProcessor for Passthrough {
         Ok(())
     }
 
+    /// A committed Responses stream with output: whole output deltas that
+    /// name no model change nothing but the counts (see
+    /// [`is_plain_delta`](convert::responses::inspect::is_plain_delta)).
+    fn forward_unchanged(&mut self, chunk: &[u8]) -> bool {
+        self.dialect == Dialect::Responses
+            && self.committed
+            && self.progress.saw_output
+            && take_whole_events(&mut self.progress, &self.decoder, chunk, |_, data| {
+                convert::responses::inspect::is_plain_delta(data)
+            })
+    }
+
     fn finish(&mut self, out: &mut BytesMut) {
         while let Some(item) = self.decoder.finish() {
             self.on_item(item, out);
@@ -211,6 +225,7 @@ impl StreamProcessor for Passthrough {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::relay::processor::testing::relay_reads;
 
     fn run(p: &mut Passthrough, input: &str) -> String {
         let mut out = BytesMut::new();
@@ -264,5 +279,49 @@ mod tests {
         );
         assert!(out.is_empty());
         assert_eq!(p.progress().upstream_error.as_deref(), Some("busy"));
+    }
+
+    #[test]
+    fn responses_deltas_after_the_first_output_go_as_they_came() {
+        let event = |kind: &str, data: String| format!("event: {kind}\ndata: {data}\n\n");
+        let delta = |seq: u32, text: &str| {
+            event(
+                "response.output_text.delta",
+                format!(
+                    r#"{{"type":"response.output_text.delta","sequence_number":{seq},"item_id":"m","output_index":0,"content_index":0,"delta":"{text}"}}"#
+                ),
+            )
+        };
+        let reads = [
+            event("response.created", r#"{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","model":"up","status":"in_progress","output":[]}}"#.to_owned()),
+            delta(1, "Hel"),
+            delta(2, "lo"),
+            delta(3, " w\\u00f6rld"),
+            delta(4, "!"),
+            event("response.completed", r#"{"type":"response.completed","sequence_number":5,"response":{"id":"resp_1","model":"up","status":"completed","usage":{"input_tokens":4,"output_tokens":3,"total_tokens":7}}}"#.to_owned()),
+        ];
+        let whole = reads.concat();
+        let mut reference = Passthrough::new(Dialect::Responses, "asked");
+        let reference_out = run(&mut reference, &whole);
+        let reads: Vec<&str> = reads.iter().map(String::as_str).collect();
+        let mut p = Passthrough::new(Dialect::Responses, "asked");
+        let (out, forwarded) = relay_reads(&mut p, &reads);
+        assert_eq!(out, reference_out);
+        // "lo" and "!" go as they came; "Hel" is the first output and the
+        // escaped one is read.
+        assert_eq!(forwarded, 2);
+        assert_eq!((p.progress().events_in, p.progress().events_out), (6, 6));
+        assert_eq!(p.progress().usage.unwrap().total_tokens, 7);
+        assert!(p.progress().saw_end && !out.contains("\"up\""), "{out}");
+        let mut gemini = Passthrough::new(Dialect::Gemini, "asked");
+        let mut sink = BytesMut::new();
+        let chunk = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]}}]}\n\n";
+        gemini
+            .feed(&Bytes::from_static(chunk.as_bytes()), &mut sink)
+            .unwrap();
+        assert!(
+            !gemini.forward_unchanged(chunk.as_bytes()),
+            "Gemini reads are all read"
+        );
     }
 }

@@ -10,11 +10,11 @@ use switchyard_protocol::convert::gemini::{GeminiStreamDecoder, GeminiStreamEnco
 use switchyard_protocol::convert::openai::{OpenAiStreamDecoder, OpenAiStreamEncoder};
 use switchyard_protocol::convert::responses::{ResponsesStreamDecoder, ResponsesStreamEncoder};
 use switchyard_protocol::convert::{EncodeOptions, StreamDecoder};
-use switchyard_protocol::sse::SseError;
+use switchyard_protocol::sse::{SseDecoder, SseError, whole_events};
 
 use super::anthropic_stream::AnthropicPassthrough;
 use super::converting::Converting;
-use super::events::StreamState;
+use super::events::{MAX_EVENT_BYTES, StreamState};
 use super::passthrough::{Dialect, Passthrough};
 use super::protocol::Protocol;
 
@@ -78,6 +78,27 @@ pub trait StreamProcessor: Send {
     fn retryable(&self) -> bool {
         self.continuable() && !self.progress().saw_output
     }
+}
+
+/// The common half of [`StreamProcessor::forward_unchanged`]: a read of
+/// whole events in the encoder's canonical form, arriving while `decoder`
+/// holds nothing of a next event, every one accepted by `plain` (its name,
+/// if any, and its data), is counted as received and sent and taken.
+pub fn take_whole_events(
+    progress: &mut Progress,
+    decoder: &SseDecoder,
+    read: &[u8],
+    plain: impl FnMut(Option<&[u8]>, &[u8]) -> bool,
+) -> bool {
+    if read.len() > MAX_EVENT_BYTES || !decoder.is_between_events() {
+        return false;
+    }
+    let Some(events) = whole_events(read, plain) else {
+        return false;
+    };
+    progress.events_in += events;
+    progress.events_out += events;
+    true
 }
 
 /// What a stream already showed the client, for the upstream that continues it.

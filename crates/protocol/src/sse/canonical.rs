@@ -4,25 +4,19 @@
 
 use memchr::memchr2;
 
-/// The number of events in `chunk` when it holds nothing but whole, unnamed,
-/// one-line events exactly as [`encode_event`](super::encode_event) writes
-/// them (`data: <value>\n\n`, one after another) and `accept` returns true
-/// for each value; `None` for anything else: an empty chunk, a partial
-/// event, another field or a comment, other line endings, or a value
-/// `accept` refused.
+/// The number of events in `chunk` when it holds nothing but whole, one-line
+/// events exactly as [`encode_event`](super::encode_event) writes them, one
+/// after another: `data: <value>\n\n`, or `event: <name>\ndata: <value>\n\n`
+/// with a non-empty name; and `accept` returns true for each (it sees the
+/// name, if any, and the value). `None` for anything else: an empty chunk,
+/// a partial event, another field or a comment, other line endings, or an
+/// event `accept` refused.
 ///
 /// Such a chunk decodes to those events and re-encodes to itself, so it may
 /// bypass a decoder that is between events
 /// ([`SseDecoder::is_between_events`](super::SseDecoder::is_between_events)).
-/// `accept` sees every value before the answer is known, so it should only
+/// `accept` sees every event before the answer is known, so it should only
 /// inspect: a later refusal means none of the events was taken.
-pub fn whole_data_events(chunk: &[u8], mut accept: impl FnMut(&[u8]) -> bool) -> Option<u64> {
-    whole_events(chunk, |name, value| name.is_none() && accept(value))
-}
-
-/// [`whole_data_events`] for events that may also be named: each event is
-/// `data: <value>\n\n`, or `event: <name>\ndata: <value>\n\n` with a
-/// non-empty name, and `accept` sees the name (if any) and the value.
 pub fn whole_events(
     chunk: &[u8],
     mut accept: impl FnMut(Option<&[u8]>, &[u8]) -> bool,
@@ -67,11 +61,12 @@ mod tests {
     use super::*;
     use crate::sse::{SseDecoder, SseItem};
 
+    /// The count and values of a chunk of unnamed events.
     fn values(chunk: &str) -> Option<(u64, Vec<String>)> {
         let mut seen = Vec::new();
-        let count = whole_data_events(chunk.as_bytes(), |v| {
+        let count = whole_events(chunk.as_bytes(), |name, v| {
             seen.push(String::from_utf8(v.to_vec()).unwrap());
-            true
+            name.is_none()
         })?;
         Some((count, seen))
     }
@@ -109,7 +104,7 @@ mod tests {
             assert_eq!(values(chunk), None, "{chunk:?}");
         }
         assert_eq!(
-            whole_data_events(b"data: a\n\ndata: b\n\n", |v| v == b"a"),
+            whole_events(b"data: a\n\ndata: b\n\n", |_, v| v == b"a"),
             None
         );
     }
@@ -151,7 +146,6 @@ mod tests {
                 (None, b"b".to_vec()),
             ]
         );
-        assert_eq!(whole_data_events(chunk.as_bytes(), |_| true), None);
         for other in [
             "event: \ndata: a\n\n",
             "event: x\r\ndata: a\n\n",

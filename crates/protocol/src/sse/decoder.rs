@@ -214,7 +214,7 @@ impl SseDecoder {
     /// Whether the decoder stands between events: every item popped, no
     /// line or field of a next event held, no line ending half read, not
     /// failed. Input that starts a new event may then bypass it (see
-    /// [`whole_data_events`](super::whole_data_events)) without changing
+    /// [`whole_events`](super::whole_events)) without changing
     /// what it yields afterwards.
     pub fn is_between_events(&self) -> bool {
         !self.failed

@@ -36,7 +36,7 @@ mod encoder;
 mod event;
 mod replay;
 
-pub use canonical::{whole_data_events, whole_events};
+pub use canonical::whole_events;
 pub use decoder::{SseDecoder, SseError};
 pub use encoder::{encode_comment, encode_event};
 pub use event::{SseEvent, SseItem, is_done_data};

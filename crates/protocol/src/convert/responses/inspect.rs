@@ -2,6 +2,7 @@
 //! (Responses client, Responses upstream): usage, id, output, errors, end.
 //! Only the members needed are decoded; everything else is skipped.
 
+use memchr::memmem;
 use serde::Deserialize;
 
 use crate::inspect::{EventFacts, ResponseFacts, UsageReport};
@@ -40,6 +41,35 @@ struct ItemView {
 #[serde(default)]
 struct ErrorView {
     message: String,
+}
+
+/// The output delta events, by `type`.
+const OUTPUT_DELTAS: [&str; 5] = [
+    "response.output_text.delta",
+    "response.refusal.delta",
+    "response.function_call_arguments.delta",
+    "response.reasoning_summary_text.delta",
+    "response.reasoning_text.delta",
+];
+
+/// Whether an event's `data` is an output delta by its leading member
+/// (`{"type":"response.output_text.delta",…`, the form OpenAI writes) and
+/// holds no `response` object: [`inspect_event`] finds in it output and
+/// nothing else (no usage, id, error or end), and it names no model. A
+/// `\u` escape anywhere answers `false` (a key could be spelled with one).
+/// `false` only means "inspect it".
+pub fn is_plain_delta(data: &[u8]) -> bool {
+    let Some(rest) = data.strip_prefix(br#"{"type":""#) else {
+        return false;
+    };
+    let leading = OUTPUT_DELTAS.iter().any(|kind| {
+        rest.strip_prefix(kind.as_bytes())
+            .and_then(|r| r.strip_prefix(b"\""))
+            .is_some_and(|r| matches!(r.first(), Some(b',' | b'}')))
+    });
+    leading
+        && memmem::find(data, br#""response""#).is_none()
+        && memmem::find(data, br"\u").is_none()
 }
 
 /// What one streamed event (`event:` name, `data`) says:
@@ -191,5 +221,27 @@ mod tests {
         assert_eq!(inspect_response(failed).error.as_deref(), Some("bad"));
         let body = br#"{"error":{"message":"nope","type":"invalid_request_error","param":null,"code":null}}"#;
         assert_eq!(inspect_response(body).error.as_deref(), Some("nope"));
+    }
+
+    #[test]
+    fn a_plain_delta_is_known_by_its_leading_type() {
+        for plain in [
+            &br#"{"type":"response.output_text.delta","sequence_number":3,"item_id":"m","output_index":0,"content_index":0,"delta":"Hi"}"#[..],
+            br#"{"type":"response.function_call_arguments.delta","delta":"{\"a\""}"#,
+            br#"{"type":"response.reasoning_text.delta"}"#,
+        ] {
+            assert!(is_plain_delta(plain), "{}", String::from_utf8_lossy(plain));
+            assert!(inspect_event(None, plain).usage.is_none());
+        }
+        for other in [
+            &br#"{"type":"response.output_text.done","text":"Hi"}"#[..],
+            br#"{"type":"response.output_text.deltas","delta":"x"}"#,
+            br#"{"sequence_number":3,"type":"response.output_text.delta","delta":"x"}"#,
+            br#"{"type":"response.output_text.delta","response":{"model":"up"}}"#,
+            br#"{"type":"response.output_text.delta","delta":"caf\u00e9"}"#,
+            br#"{"type":"response.completed","response":{"usage":{"total_tokens":3}}}"#,
+        ] {
+            assert!(!is_plain_delta(other), "{}", String::from_utf8_lossy(other));
+        }
     }
 }
