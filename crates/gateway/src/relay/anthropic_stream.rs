@@ -305,7 +305,7 @@ mod tests {
         assert!(out.contains("\"text\":\"Hi\"") && out.contains("message_stop"));
     }
 
-    /// A longer stream: thinking, text over several deltas, a tool call.
+    /// A longer stream: text over several deltas, then a tool call.
     fn events() -> Vec<String> {
         let delta = |index: u32, delta: &str| {
             format!(
