@@ -238,7 +238,7 @@ impl StreamProcessor for AnthropicPassthrough {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::relay::processor::testing::relay_reads;
+    use crate::relay::processor::testing::{relay_reads, three_splits};
 
     const STREAM: &str = concat!(
         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"claude-up\",\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":4,\"output_tokens\":1}}}\n\n",
@@ -337,32 +337,11 @@ mod tests {
         let whole = events.concat();
         let mut reference = AnthropicPassthrough::new("claude-asked", None);
         let reference_out = run(&mut reference, &whole);
-        let pairs: Vec<String> = events.chunks(2).map(<[String]>::concat).collect();
-        let pieces: Vec<String> = whole
-            .as_bytes()
-            .chunks(7)
-            .map(|c| String::from_utf8(c.to_vec()).unwrap())
-            .collect();
         // One event a read: "Hel" is the first output, so it is decoded;
         // the four deltas after it go as they came. Two a read: the pairs
         // ("lo", " wörld") and the two tool-input deltas.
-        for (split, reads, expected_forwarded) in [
-            (
-                "one event a read",
-                events.iter().map(String::as_str).collect::<Vec<_>>(),
-                4,
-            ),
-            (
-                "two events a read",
-                pairs.iter().map(String::as_str).collect(),
-                2,
-            ),
-            (
-                "7-byte pieces",
-                pieces.iter().map(String::as_str).collect(),
-                0,
-            ),
-        ] {
+        for ((split, reads), expected_forwarded) in three_splits(&events).into_iter().zip([4, 2, 0])
+        {
             let mut p = AnthropicPassthrough::new("claude-asked", None);
             let (out, forwarded) = relay_reads(&mut p, &reads);
             assert_eq!(out, reference_out, "{split}");

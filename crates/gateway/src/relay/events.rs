@@ -251,7 +251,7 @@ pub fn encode_error_event(out: &mut BytesMut, message: &str, kind: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::relay::processor::testing::relay_reads;
+    use crate::relay::processor::testing::{relay_reads, three_splits};
 
     fn run(input: &str, model: &str, include_usage: bool) -> (StreamState, String) {
         let mut s = StreamState::new(model, include_usage, false);
@@ -364,31 +364,11 @@ mod tests {
         ];
         let whole = events.concat();
         let (_, reference) = run(&whole, "asked", true);
-        let pairs: Vec<String> = events.chunks(2).map(<[String]>::concat).collect();
-        let bytes: Vec<String> = whole
-            .as_bytes()
-            .chunks(7)
-            .map(|c| String::from_utf8(c.to_vec()).unwrap())
-            .collect();
-        // One event a chunk: "lo", " you" and the empty delta go as they
+        // One event a read: "lo", " you" and the empty delta go as they
         // came; "Hel" is the first output, so it and all before are decoded.
-        for (split, chunks, expected_forwarded) in [
-            (
-                "one event a chunk",
-                events.iter().map(String::as_str).collect::<Vec<_>>(),
-                3,
-            ),
-            (
-                "two events a chunk",
-                pairs.iter().map(String::as_str).collect(),
-                1,
-            ),
-            (
-                "7-byte pieces",
-                bytes.iter().map(String::as_str).collect(),
-                0,
-            ),
-        ] {
+        for ((split, chunks), expected_forwarded) in
+            three_splits(&events).into_iter().zip([3, 1, 0])
+        {
             let mut s = StreamState::new("asked", true, false);
             let (out, forwarded) = relay_reads(&mut s, &chunks);
             assert_eq!(out, reference, "{split}");

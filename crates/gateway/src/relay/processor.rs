@@ -201,19 +201,42 @@ pub(crate) mod testing {
     /// otherwise; then the end. Returns the client's stream and how many
     /// reads went as they came.
     #[allow(clippy::unwrap_used)]
-    pub(crate) fn relay_reads(p: &mut dyn StreamProcessor, reads: &[&str]) -> (String, usize) {
+    pub(crate) fn relay_reads(
+        p: &mut dyn StreamProcessor,
+        reads: &[impl AsRef<[u8]>],
+    ) -> (String, usize) {
         let mut out = BytesMut::new();
         let mut forwarded = 0;
         for read in reads {
-            if p.forward_unchanged(read.as_bytes()) {
-                out.extend_from_slice(read.as_bytes());
+            let read = read.as_ref();
+            if p.forward_unchanged(read) {
+                out.extend_from_slice(read);
                 forwarded += 1;
             } else {
-                p.feed(&Bytes::copy_from_slice(read.as_bytes()), &mut out)
-                    .unwrap();
+                p.feed(&Bytes::copy_from_slice(read), &mut out).unwrap();
             }
         }
         p.finish(&mut out);
         (String::from_utf8(out.to_vec()).unwrap(), forwarded)
+    }
+
+    /// A stream of `events` cut three ways, each named: one event a read,
+    /// two a read, and 7-byte pieces (never a whole event).
+    pub(crate) fn three_splits(events: &[String]) -> [(&'static str, Vec<Vec<u8>>); 3] {
+        let whole = events.concat().into_bytes();
+        [
+            (
+                "one event a read",
+                events.iter().map(|e| e.as_bytes().to_vec()).collect(),
+            ),
+            (
+                "two events a read",
+                events.chunks(2).map(|p| p.concat().into_bytes()).collect(),
+            ),
+            (
+                "7-byte pieces",
+                whole.chunks(7).map(<[u8]>::to_vec).collect(),
+            ),
+        ]
     }
 }
