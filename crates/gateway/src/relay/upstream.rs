@@ -1,6 +1,9 @@
-//! Talking to upstreams over HTTP: pooled clients (hyper's for direct
-//! connections, reqwest's per proxy/TLS setting), the time-to-first-byte
-//! timeout, and the response type shared with the fake channels.
+//! Talking to upstreams over HTTP: pooled clients (for direct connections,
+//! our own HTTP/1 pool for plain HTTP ([`inline`]) and hyper-util's for
+//! HTTPS; reqwest's per proxy/TLS setting), the time-to-first-byte timeout,
+//! and the response type shared with the fake channels.
+
+mod inline;
 
 use std::pin::Pin;
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
@@ -104,8 +107,14 @@ pub struct HttpClients {
     custom: Mutex<HashMap<(String, bool), reqwest::Client>>,
 }
 
-/// hyper's pooled client over plain TCP or rustls.
-pub type DirectClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The clients for upstreams reached directly: plain HTTP on connections
+/// the reading task drives itself, HTTPS on hyper-util's pooled client
+/// (HTTP/1.1 or HTTP/2 by ALPN).
+#[derive(Debug)]
+pub struct DirectClient {
+    plain: Arc<inline::InlinePool>,
+    tls: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
 
 /// The client an upstream request goes out on.
 #[derive(Debug, Clone)]
@@ -149,8 +158,8 @@ fn builder() -> reqwest::ClientBuilder {
         .user_agent(USER_AGENT)
 }
 
-/// hyper's client with the same settings as [`builder`]: HTTP/1.1 and
-/// HTTP/2 (by ALPN), the platform's trust store, no redirects.
+/// hyper's clients with the same settings as [`builder`]: HTTP/1.1 and
+/// HTTP/2 (by ALPN) for HTTPS, the platform's trust store, no redirects.
 fn direct_client() -> Result<DirectClient, UpstreamError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -162,16 +171,18 @@ fn direct_client() -> Result<DirectClient, UpstreamError> {
     tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
     tcp.set_nodelay(true);
     tcp.enforce_http(false);
+    let plain = inline::InlinePool::new(tcp.clone(), POOL_IDLE_TIMEOUT, POOL_MAX_IDLE_PER_HOST);
     let connector = HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
         .enable_all_versions()
         .wrap_connector(tcp);
-    Ok(Client::builder(TokioExecutor::new())
+    let tls = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
         .pool_timer(TokioTimer::new())
-        .build(connector))
+        .build(connector);
+    Ok(DirectClient { plain, tls })
 }
 
 impl HttpClients {
@@ -374,7 +385,12 @@ async fn send_direct(
     *request.method_mut() = method;
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
-    let response = tokio::time::timeout(ttfb, client.request(request))
+    if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
+        return tokio::time::timeout(ttfb, client.plain.send(request))
+            .await
+            .map_err(|_| UpstreamError::Timeout(ttfb))?;
+    }
+    let response = tokio::time::timeout(ttfb, client.tls.request(request))
         .await
         .map_err(|_| UpstreamError::Timeout(ttfb))?
         .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
