@@ -189,11 +189,8 @@ impl StreamProcessor for AnthropicPassthrough {
             self.on_item(item, out);
         }
         if self.progress.usage.is_none() {
-            self.progress.usage = self
-                .usage
-                .as_ref()
-                .map(AnthropicUsage::to_usage)
-                .filter(|u| u.output_tokens > 0);
+            // `message_start`'s output count is a placeholder (usually 1).
+            self.progress.input_usage = self.usage.as_ref().map(AnthropicUsage::to_usage);
         }
     }
 
@@ -400,5 +397,31 @@ mod tests {
         assert!(p.progress().usage.is_none() && p.needs_sent_output());
         let sent: Vec<&[u8]> = out.as_bytes().chunks(5).collect();
         assert_eq!(p.take_output_text(&sent), "Hello w\u{f6}rld{\"a\":1}");
+    }
+
+    #[test]
+    fn a_stream_cut_before_message_delta_keeps_the_input_and_leaves_the_output_to_estimate() {
+        let mut p = AnthropicPassthrough::new("m", None);
+        let cut: String = STREAM
+            .split("\n\n")
+            .take(4)
+            .map(|e| format!("{e}\n\n"))
+            .collect();
+        let out = run(&mut p, &cut);
+        assert!(out.contains("\"text\":\"Hi\""));
+        let progress = p.progress();
+        assert!(progress.usage.is_none() && !progress.saw_end);
+        assert!(
+            p.needs_sent_output(),
+            "the output is read back from what was sent"
+        );
+        let input = progress
+            .input_usage
+            .expect("message_start's counts are kept");
+        assert_eq!(
+            (input.input_tokens, input.cached_tokens),
+            (14, 4),
+            "input and cache reads as reported"
+        );
     }
 }

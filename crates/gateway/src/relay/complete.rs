@@ -56,6 +56,9 @@ pub struct Outcome {
     pub usage: Option<Usage>,
     /// Output text seen, for estimation when usage is missing.
     pub output_text: String,
+    /// Input counts reported without an output count: the estimate keeps
+    /// them and counts only the output.
+    pub input_usage: Option<Usage>,
     /// Whether an upstream produced anything worth metering.
     pub reached_upstream: bool,
     /// Upstream response id.
@@ -144,7 +147,13 @@ impl LogContext {
         let (usage, estimated) = match outcome.usage {
             Some(u) => (u, false),
             None if outcome.reached_upstream => (
-                estimate(self.mode, &self.request_body, outcome.output_text).await,
+                estimate(
+                    self.mode,
+                    &self.request_body,
+                    outcome.output_text,
+                    outcome.input_usage,
+                )
+                .await,
                 true,
             ),
             None => (Usage::default(), false),
@@ -215,10 +224,24 @@ fn truncate_content(content: String) -> String {
 }
 
 /// Estimate usage with the built-in tokenizer, on the blocking pool (the
-/// BPE tables are built on first use, which takes a moment).
-async fn estimate(mode: Mode, body: &Bytes, output_text: String) -> Usage {
+/// BPE tables are built on first use, which takes a moment). Input counts
+/// the upstream reported (`input_usage`) are kept as they are.
+async fn estimate(
+    mode: Mode,
+    body: &Bytes,
+    output_text: String,
+    input_usage: Option<Usage>,
+) -> Usage {
     let body = body.clone();
     let count = move || {
+        if let Some(reported) = input_usage {
+            let output_tokens = tokens::count_text(&output_text);
+            return Usage {
+                output_tokens,
+                total_tokens: reported.input_tokens + output_tokens,
+                ..reported
+            };
+        }
         let input = match mode {
             Mode::ChatCompletions | Mode::Anthropic => {
                 tokens::count_chat_prompt(&body).unwrap_or(0)

@@ -23,6 +23,10 @@ use super::protocol::Protocol;
 pub struct Progress {
     /// Usage reported by the upstream.
     pub usage: Option<Usage>,
+    /// The upstream's input counts when its output count never came (an
+    /// Anthropic stream cut before `message_delta`): kept as reported, and
+    /// only the output is estimated.
+    pub input_usage: Option<Usage>,
     /// Upstream response id.
     pub upstream_id: String,
     /// Output (text, reasoning, a tool call, a finish reason) was seen.

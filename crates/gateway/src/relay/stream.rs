@@ -297,6 +297,7 @@ impl StreamRelay {
             content,
             usage,
             output_text,
+            input_usage: self.state.progress().input_usage,
             reached_upstream: true,
             upstream_id: self.state.progress().upstream_id.clone(),
             ttfb_ms: self.ttfb_ms,

@@ -401,6 +401,16 @@ async fn passthrough_deltas_reach_the_client_byte_for_byte_and_are_still_counted
     // Without usage: 2,400 words, far more than the log detail's capture.
     let long_piece = "word ".repeat(40);
     let up = FakeUpstream::start(move |r, _| {
+        if r.body["messages"][0]["content"] == "cut" {
+            // Cut after the deltas: no message_delta, so only message_start's
+            // counts, whose output is Anthropic's placeholder.
+            let mut frames = paced_messages_sse("upstream-model", &pieces, Some((7, 3)), gap);
+            frames.truncate(frames.len() - 3);
+            frames[0].1 = frames[0]
+                .1
+                .replace(r#""output_tokens":0"#, r#""output_tokens":1"#);
+            return Reply::Sse(frames);
+        }
         if r.body["messages"][0]["content"] == "no usage" {
             let long = vec![long_piece.as_str(); 60];
             let frames =
@@ -457,6 +467,17 @@ async fn passthrough_deltas_reach_the_client_byte_for_byte_and_are_still_counted
         row["usage"]["output_tokens"], 2401,
         "a token a word, and the last space"
     );
+
+    // Cut before message_delta: the input counts stay as reported and the
+    // output is estimated from the text sent, not message_start's 1.
+    body["messages"][0]["content"] = json!("cut");
+    let a = post_anthropic(&gw, "/v1/messages", &key, &body, &[]).await;
+    assert!(a.text.contains(r#""text":"three""#), "{}", a.text);
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["usage_estimated"], true);
+    assert_eq!(row["usage"]["input_tokens"], 7, "as message_start reported");
+    assert_eq!(row["usage"]["output_tokens"], 3, "one, two, three");
+    assert_eq!(row["usage"]["total_tokens"], 10);
     gw.stop().await;
 }
 

@@ -326,3 +326,72 @@ async fn unknown_response_ids_are_404() {
     let a = get(&gw, "/v1/responses/resp_nope", "sk-wrong").await;
     assert_eq!(a.status, 401);
 }
+
+/// A native Responses stream as OpenAI writes it (`type` first in every
+/// event), its text deltas `gap` apart, ending with usage 7 / 3.
+fn paced_responses_sse(pieces: &[&str], gap: Duration) -> Vec<(Duration, String)> {
+    let frame = |gap: Duration, data: String| {
+        let name = data
+            .split('"')
+            .nth(3)
+            .expect("the type comes first")
+            .to_owned();
+        (gap, format!("event: {name}\ndata: {data}\n\n"))
+    };
+    let response = |status: &str, rest: &str| {
+        format!(
+            r#"{{"id":"resp_up1","object":"response","status":"{status}","model":"{MODEL}"{rest}}}"#
+        )
+    };
+    let mut frames = vec![
+        frame(Duration::ZERO, format!(
+            r#"{{"type":"response.created","sequence_number":0,"response":{}}}"#,
+            response("in_progress", r#","output":[]"#)
+        )),
+        frame(Duration::ZERO, r#"{"type":"response.output_item.added","sequence_number":1,"output_index":0,"item":{"id":"msg_1","type":"message","role":"assistant","status":"in_progress","content":[]}}"#.to_owned()),
+    ];
+    for (n, piece) in pieces.iter().enumerate() {
+        frames.push(frame(gap, format!(
+            r#"{{"type":"response.output_text.delta","sequence_number":{},"item_id":"msg_1","output_index":0,"content_index":0,"delta":"{piece}"}}"#,
+            n + 2
+        )));
+    }
+    let text: String = pieces.concat();
+    frames.push(frame(gap, format!(
+        r#"{{"type":"response.completed","sequence_number":{},"response":{}}}"#,
+        pieces.len() + 2,
+        response("completed", &format!(
+            r#","output":[{{"id":"msg_1","type":"message","role":"assistant","status":"completed","content":[{{"type":"output_text","text":"{text}","annotations":[]}}]}}],"usage":{{"input_tokens":7,"output_tokens":3,"total_tokens":10}}"#
+        ))
+    )));
+    frames
+}
+
+#[tokio::test]
+async fn native_response_streams_reach_the_client_byte_for_byte_and_are_metered() {
+    // Paced deltas arrive one a read: after the first output each goes on as
+    // it came.
+    let pieces = ["one ", "two ", "three"];
+    let gap = Duration::from_millis(15);
+    let up = FakeUpstream::start(move |_, _| Reply::Sse(paced_responses_sse(&pieces, gap))).await;
+    let (gw, key) = setup(&up, MODEL, 1).await;
+    let a = gw
+        .post(
+            "/v1/responses",
+            &key,
+            &json!({"model": MODEL, "input": "count", "stream": true}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let expected: String = paced_responses_sse(&pieces, gap)
+        .into_iter()
+        .map(|(_, frame)| frame)
+        .collect();
+    assert_eq!(a.text, expected, "the upstream's stream as it came");
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["code"], 200);
+    assert_eq!(row["usage_estimated"], false);
+    assert_eq!(row["usage"]["input_tokens"], 7);
+    assert_eq!(row["usage"]["output_tokens"], 3);
+    gw.stop().await;
+}
