@@ -133,8 +133,14 @@ impl AnthropicPassthrough {
             Some(usage) => usage.merge(&later),
             None => self.usage = Some(later),
         }
+        let usage = self.usage.as_ref().map(AnthropicUsage::to_usage);
         if matches!(report, Some(UsageReport::Output(_))) {
-            self.progress.usage = self.usage.as_ref().map(AnthropicUsage::to_usage);
+            self.progress.usage = usage;
+        } else {
+            // `message_start`'s output count is a placeholder (usually 1):
+            // until `message_delta` reports it, only the input is known,
+            // also when the stream is cut or the client leaves.
+            self.progress.input_usage = usage;
         }
     }
 
@@ -187,10 +193,6 @@ impl StreamProcessor for AnthropicPassthrough {
     fn finish(&mut self, out: &mut BytesMut) {
         while let Some(item) = self.decoder.finish() {
             self.on_item(item, out);
-        }
-        if self.progress.usage.is_none() {
-            // `message_start`'s output count is a placeholder (usually 1).
-            self.progress.input_usage = self.usage.as_ref().map(AnthropicUsage::to_usage);
         }
     }
 

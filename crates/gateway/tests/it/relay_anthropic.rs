@@ -744,3 +744,50 @@ async fn claude_code_session_on_openai_channel() {
     assert_eq!(tool["tool_call_id"], "call_ls");
     assert!(tool["content"].to_string().contains("a.rs"));
 }
+
+#[tokio::test]
+async fn a_client_leaving_before_message_delta_keeps_the_reported_input() {
+    let pieces: Vec<String> = (0..30).map(|i| format!("word{i} ")).collect();
+    let up = FakeUpstream::start(move |_, _| {
+        let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        Reply::Sse(paced_messages_sse(
+            "upstream-model",
+            &refs,
+            Some((7, 30)),
+            Duration::from_millis(50),
+        ))
+    })
+    .await;
+    let (gw, key) = setup(&up, 14).await;
+    let mut response = gw
+        .http
+        .post(format!("{}/v1/messages", gw.url))
+        .header("x-api-key", &key)
+        .header("anthropic-version", "2023-06-01")
+        .header("content-type", "application/json")
+        .body(messages_request(true).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let mut seen = String::new();
+    while !seen.contains("word2 ") {
+        let chunk = response.chunk().await.unwrap().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    drop(response);
+    let row = gw.log_row(&request_id).await;
+    assert_eq!(row["code"], 499);
+    assert_eq!(row["usage_estimated"], true);
+    assert_eq!(
+        row["usage"]["input_tokens"], 7,
+        "message_start's input count, not an estimate of the prompt"
+    );
+    let out = row["usage"]["output_tokens"].as_i64().unwrap();
+    assert!((3..30).contains(&out), "output up to the disconnect: {out}");
+    gw.stop().await;
+}
