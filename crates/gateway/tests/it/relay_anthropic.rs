@@ -8,8 +8,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::admin::set_option;
-use crate::support::anthropic::{messages_json, messages_sse, post_anthropic, sse_events};
-use crate::support::upstream::{chat_json, chat_sse};
+use crate::support::anthropic::{
+    anthropic_request, messages_json, messages_sse, post_anthropic, sse_events,
+};
+use crate::support::upstream::{chat_json, chat_sse, frames_text};
 use crate::support::{FakeUpstream, Gateway, Reply};
 
 const MODEL: &str = "claude-sonnet-4";
@@ -430,14 +432,16 @@ async fn passthrough_deltas_reach_the_client_byte_for_byte_and_are_still_counted
     let mut body = messages_request(true);
     let a = post_anthropic(&gw, "/v1/messages", &key, &body, &[]).await;
     assert_eq!(a.status, 200, "{}", a.text);
-    let expected: String = paced_messages_sse("upstream-model", &pieces, Some((7, 3)), gap)
-        .into_iter()
-        .map(|(_, frame)| frame)
-        .collect::<String>()
-        .replace(
-            "\"model\":\"upstream-model\"",
-            &format!("\"model\":\"{MODEL}\""),
-        );
+    let expected = frames_text(paced_messages_sse(
+        "upstream-model",
+        &pieces,
+        Some((7, 3)),
+        gap,
+    ))
+    .replace(
+        "\"model\":\"upstream-model\"",
+        &format!("\"model\":\"{MODEL}\""),
+    );
     assert_eq!(
         a.text, expected,
         "the upstream's stream, with only the model rewritten"
@@ -759,12 +763,7 @@ async fn a_client_leaving_before_message_delta_keeps_the_reported_input() {
     })
     .await;
     let (gw, key) = setup(&up, 14).await;
-    let mut response = gw
-        .http
-        .post(format!("{}/v1/messages", gw.url))
-        .header("x-api-key", &key)
-        .header("anthropic-version", "2023-06-01")
-        .header("content-type", "application/json")
+    let mut response = anthropic_request(&gw, "/v1/messages", &key)
         .body(messages_request(true).to_string())
         .send()
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::admin::set_option;
-use crate::support::upstream::{chat_json, chat_sse};
+use crate::support::upstream::{chat_json, chat_sse, frames_text};
 use crate::support::{FakeUpstream, Gateway, Reply};
 
 /// A gateway with one OpenAI channel on `upstream` serving `gpt-4o`, and a token.
@@ -242,10 +242,7 @@ async fn plain_events_reach_the_client_byte_for_byte_and_are_still_counted() {
     body["stream_options"] = json!({"include_usage": true});
     let a = gw.post("/v1/chat/completions", &key, &body).await;
     assert_eq!(a.status, 200);
-    let expected: String = chat_sse("gpt-4o", &pieces, Some((5, 3)), gap)
-        .into_iter()
-        .map(|(_, frame)| frame)
-        .collect();
+    let expected = frames_text(chat_sse("gpt-4o", &pieces, Some((5, 3)), gap));
     assert_eq!(a.text, expected, "the upstream's stream, unchanged");
     let row = gw.log_row(&a.request_id()).await;
     assert_eq!(row["code"], 200);

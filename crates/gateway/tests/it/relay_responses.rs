@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::anthropic::sse_events;
-use crate::support::upstream::{chat_json, chat_sse};
+use crate::support::upstream::{chat_json, chat_sse, frames_text};
 use crate::support::{FakeUpstream, Gateway, Reply};
 
 const MODEL: &str = "gpt-4.1";
@@ -383,10 +383,7 @@ async fn native_response_streams_reach_the_client_byte_for_byte_and_are_metered(
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.text);
-    let expected: String = paced_responses_sse(&pieces, gap)
-        .into_iter()
-        .map(|(_, frame)| frame)
-        .collect();
+    let expected = frames_text(paced_responses_sse(&pieces, gap));
     assert_eq!(a.text, expected, "the upstream's stream as it came");
     let row = gw.log_row(&a.request_id()).await;
     assert_eq!(row["code"], 200);

@@ -86,8 +86,17 @@ pub fn messages_sse(
     frames
 }
 
-/// POST to the gateway as an Anthropic SDK does: `x-api-key`,
-/// `anthropic-version`, plus `extra` headers.
+/// A POST to the gateway as an Anthropic SDK sends it: `x-api-key`,
+/// `anthropic-version`, a JSON content type.
+pub fn anthropic_request(gw: &Gateway, path: &str, key: &str) -> reqwest::RequestBuilder {
+    gw.http
+        .post(format!("{}{path}", gw.url))
+        .header("x-api-key", key)
+        .header("anthropic-version", "2023-06-01")
+        .header("content-type", "application/json")
+}
+
+/// POST to the gateway as an Anthropic SDK does, plus `extra` headers.
 pub async fn post_anthropic(
     gw: &Gateway,
     path: &str,
@@ -95,12 +104,7 @@ pub async fn post_anthropic(
     body: &Value,
     extra: &[(&str, &str)],
 ) -> Answer {
-    let mut req = gw
-        .http
-        .post(format!("{}{path}", gw.url))
-        .header("x-api-key", key)
-        .header("anthropic-version", "2023-06-01")
-        .header("content-type", "application/json");
+    let mut req = anthropic_request(gw, path, key);
     for (name, value) in extra {
         req = req.header(*name, *value);
     }

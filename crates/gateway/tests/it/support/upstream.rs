@@ -169,6 +169,11 @@ pub fn chat_json(model: &str, text: &str, usage: Option<(i64, i64)>) -> Value {
     v
 }
 
+/// The body a client receives for paced SSE `frames`: the frames in order.
+pub fn frames_text(frames: Vec<(Duration, String)>) -> String {
+    frames.into_iter().map(|(_, frame)| frame).collect()
+}
+
 /// OpenAI SSE frames: role chunk, one chunk per piece, finish chunk, optional usage chunk, [DONE].
 pub fn chat_sse(
     model: &str,
