@@ -381,15 +381,15 @@ async fn send_direct(
         );
     }
     headers.entry(http::header::HOST).or_insert(host);
+    if uri.scheme() == Some(&http::uri::Scheme::HTTP) {
+        return tokio::time::timeout(ttfb, client.plain.send(method, uri, &headers, body))
+            .await
+            .map_err(|_| UpstreamError::Timeout(ttfb))?;
+    }
     let mut request = http::Request::new(Full::new(body));
     *request.method_mut() = method;
     *request.uri_mut() = uri;
     *request.headers_mut() = headers;
-    if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) {
-        return tokio::time::timeout(ttfb, client.plain.send(request))
-            .await
-            .map_err(|_| UpstreamError::Timeout(ttfb))?;
-    }
     let response = tokio::time::timeout(ttfb, client.tls.request(request))
         .await
         .map_err(|_| UpstreamError::Timeout(ttfb))?

@@ -5,14 +5,16 @@
 //! connection and hands it back to the pool when the body ends.
 //!
 //! hyper-util's pooled client runs every connection as a task of its own:
-//! each upstream read wakes that task, which hands the bytes over to the
-//! task reading the body and wakes it in turn. Here the body's reader polls
-//! the connection itself ([`driven`]). HTTPS upstreams stay on hyper-util's
-//! client, which also speaks HTTP/2.
+//! each upstream read wakes that task, which decodes the bytes, hands them
+//! over to the task reading the body through a channel and wakes it in
+//! turn. Here the body's reader reads the socket itself ([`conn`]) and
+//! decodes the HTTP/1 framing in place ([`codec`]): one wake-up and no
+//! copy per upstream read. HTTPS upstreams stay on hyper-util's client,
+//! which also speaks HTTP/2.
 
-mod driven;
+mod codec;
+mod conn;
 
-use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
@@ -22,13 +24,12 @@ use bytes::Bytes;
 use foldhash::{HashMap, HashMapExt};
 use futures_util::Stream;
 use http::uri::Authority;
-use http_body::Body;
-use http_body_util::Full;
-use hyper::body::Incoming;
+use http::{HeaderMap, Method, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower::ServiceExt;
 
-use self::driven::Driven;
+use self::codec::{BodyDecoder, Decoded, ResponseHead, encode_request_head};
+use self::conn::Conn;
 use super::{UpstreamError, UpstreamResponse, error_chain};
 
 /// How often idle connections past their time are closed.
@@ -38,7 +39,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(15);
 #[derive(Debug)]
 pub(super) struct InlinePool {
     connector: HttpConnector,
-    idle: Mutex<HashMap<Authority, Vec<Driven>>>,
+    idle: Mutex<HashMap<Authority, Vec<Conn>>>,
     idle_timeout: Duration,
     max_idle_per_host: usize,
 }
@@ -65,84 +66,83 @@ impl InlinePool {
         pool
     }
 
-    /// Send `request` (absolute URI, `Host` set) and return the response
-    /// once its head has arrived. A pooled connection that turns out closed
-    /// before the request was written is replaced by a new one.
+    /// Send `method uri` (absolute URI) with `headers` and `body`, and
+    /// return the response once its head has arrived. A pooled connection
+    /// that turns out closed before the request was written is replaced by
+    /// a new one; once written, a request is never sent twice.
     pub(super) async fn send(
         self: &Arc<Self>,
-        mut request: http::Request<Full<Bytes>>,
+        method: Method,
+        uri: Uri,
+        headers: &HeaderMap,
+        body: Bytes,
     ) -> Result<UpstreamResponse, UpstreamError> {
-        let uri = request.uri().clone();
         let authority = uri
             .authority()
             .cloned()
             .ok_or_else(|| UpstreamError::Connect(format!("no host in {uri}")))?;
-        if let Some(path) = uri.path_and_query() {
-            *request.uri_mut() = http::Uri::from(path.clone());
-        }
+        let target = uri.path_and_query().map_or("/", |p| p.as_str());
+        let head =
+            encode_request_head(&method, target, authority.as_str(), headers, body.len()).freeze();
         let mut pooled = self.checkout(&authority);
         loop {
             let reused = pooled.is_some();
-            let mut driven = match pooled.take() {
-                Some(driven) => driven,
+            let mut conn = match pooled.take() {
+                Some(conn) => conn,
                 None => self.connect(&uri).await?,
             };
-            let mut response = std::pin::pin!(driven.sender().try_send_request(request));
-            let answer =
-                poll_fn(|cx| driven.drive(cx, |inner| response.as_mut().poll(inner))).await;
-            match answer {
-                Ok(response) => return Ok(self.respond(authority, driven, response)),
-                Err(mut failed) => match failed.take_message() {
-                    // Never written: the pooled connection had closed.
-                    Some(unsent) if reused => request = unsent,
-                    _ => return Err(UpstreamError::Connect(error_chain(failed.error()))),
-                },
+            if let Err(e) = conn.write_request(head.clone(), body.clone()).await {
+                if reused {
+                    continue;
+                }
+                return Err(UpstreamError::Connect(error_chain(&e)));
             }
+            return match conn.read_head(&method).await {
+                Ok(head) => Ok(self.respond(authority, conn, head)),
+                Err(e) => Err(UpstreamError::Connect(e.to_string())),
+            };
         }
     }
 
-    async fn connect(&self, uri: &http::Uri) -> Result<Driven, UpstreamError> {
+    async fn connect(&self, uri: &Uri) -> Result<Conn, UpstreamError> {
         let io = self
             .connector
             .clone()
             .oneshot(uri.clone())
             .await
             .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
-        let (sender, conn) = hyper::client::conn::http1::handshake(io)
-            .await
-            .map_err(|e| UpstreamError::Connect(error_chain(&e)))?;
-        Ok(Driven::new(sender, conn))
+        Ok(Conn::new(io.into_inner()))
     }
 
     fn respond(
         self: &Arc<Self>,
         authority: Authority,
-        driven: Driven,
-        response: http::Response<Incoming>,
+        conn: Conn,
+        head: ResponseHead,
     ) -> UpstreamResponse {
-        let (parts, body) = response.into_parts();
         let body = InlineBody {
-            body,
-            driven: Some(driven),
+            conn: Some(conn),
+            decoder: head.body,
+            keep_alive: head.keep_alive,
             pool: Arc::downgrade(self),
             authority,
         };
         UpstreamResponse {
-            status: parts.status,
-            headers: parts.headers,
+            status: head.status,
+            headers: head.headers,
             body: Box::pin(body),
         }
     }
 
     /// The most recently used open connection to `authority`; closed and
     /// expired ones met on the way are dropped.
-    fn checkout(&self, authority: &Authority) -> Option<Driven> {
+    fn checkout(&self, authority: &Authority) -> Option<Conn> {
         let now = Instant::now();
         let mut idle = self.idle.lock().ok()?;
         let conns = idle.get_mut(authority)?;
-        while let Some(mut driven) = conns.pop() {
-            if now.duration_since(driven.idle_since) < self.idle_timeout && driven.is_reusable() {
-                return Some(driven);
+        while let Some(mut conn) = conns.pop() {
+            if now.duration_since(conn.idle_since) < self.idle_timeout && conn.is_reusable() {
+                return Some(conn);
             }
         }
         None
@@ -150,15 +150,15 @@ impl InlinePool {
 
     /// Keep a connection whose response has ended, if it can take another
     /// request and the host has room.
-    fn checkin(&self, authority: Authority, mut driven: Driven) {
-        if !driven.is_reusable() {
+    fn checkin(&self, authority: Authority, mut conn: Conn) {
+        if !conn.is_reusable() {
             return;
         }
-        driven.idle_since = Instant::now();
+        conn.idle_since = Instant::now();
         if let Ok(mut idle) = self.idle.lock() {
             let conns = idle.entry(authority).or_default();
             if conns.len() < self.max_idle_per_host {
-                conns.push(driven);
+                conns.push(conn);
             }
         }
     }
@@ -197,21 +197,34 @@ async fn sweep_while_alive(pool: Weak<InlinePool>) {
     }
 }
 
-/// A response body that drives its own connection; at its end the
-/// connection goes back to the pool, and if dropped before, it is closed.
+/// A response body read straight from its connection; at its end a
+/// connection that may carry another request goes back to the pool, and
+/// if dropped before, the connection is closed.
 struct InlineBody {
-    body: Incoming,
-    /// `None` once the body has ended.
-    driven: Option<Driven>,
+    /// `None` once the body has ended or failed.
+    conn: Option<Conn>,
+    decoder: BodyDecoder,
+    keep_alive: bool,
     pool: Weak<InlinePool>,
     authority: Authority,
 }
 
 impl InlineBody {
     fn end(&mut self) {
-        if let (Some(driven), Some(pool)) = (self.driven.take(), self.pool.upgrade()) {
-            pool.checkin(self.authority.clone(), driven);
+        if let Some(conn) = self.conn.take()
+            && self.keep_alive
+            && let Some(pool) = self.pool.upgrade()
+        {
+            pool.checkin(self.authority.clone(), conn);
         }
+    }
+
+    fn fail(
+        &mut self,
+        error: impl std::fmt::Display,
+    ) -> Poll<Option<Result<Bytes, UpstreamError>>> {
+        self.conn = None;
+        Poll::Ready(Some(Err(UpstreamError::Body(error.to_string()))))
     }
 }
 
@@ -221,27 +234,28 @@ impl Stream for InlineBody {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            let Some(driven) = this.driven.as_mut() else {
+            let Some(conn) = this.conn.as_mut() else {
                 return Poll::Ready(None);
             };
-            let body = &mut this.body;
-            let frame =
-                std::task::ready!(driven.drive(cx, |inner| Pin::new(&mut *body).poll_frame(inner)));
-            match frame {
-                Some(Ok(frame)) => {
-                    if let Ok(data) = frame.into_data() {
-                        return Poll::Ready(Some(Ok(data)));
-                    }
-                    // Trailers: not part of the data.
-                }
-                Some(Err(e)) => {
-                    this.driven = None;
-                    return Poll::Ready(Some(Err(UpstreamError::Body(error_chain(&e)))));
-                }
-                None => {
+            match this.decoder.decode(&mut conn.read) {
+                Ok(Decoded::Data(data)) => return Poll::Ready(Some(Ok(data))),
+                Ok(Decoded::End) => {
                     this.end();
                     return Poll::Ready(None);
                 }
+                Err(e) => return this.fail(e),
+                Ok(Decoded::More) => {}
+            }
+            match std::task::ready!(conn.poll_fill(cx)) {
+                Ok(0) => {
+                    if let Err(e) = this.decoder.at_eof() {
+                        return this.fail(e);
+                    }
+                    this.conn = None;
+                    return Poll::Ready(None);
+                }
+                Ok(_) => {}
+                Err(e) => return this.fail(e),
             }
         }
     }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -24,15 +23,20 @@ fn pool() -> Arc<InlinePool> {
     InlinePool::new(tcp, Duration::from_secs(90), 4)
 }
 
-fn request(port: u16, body: &'static str) -> http::Request<Full<Bytes>> {
-    let mut request = http::Request::new(Full::new(Bytes::from_static(body.as_bytes())));
-    *request.method_mut() = http::Method::POST;
-    *request.uri_mut() = format!("http://127.0.0.1:{port}/v1/x?y=1").parse().unwrap();
-    request.headers_mut().insert(
+/// POST `body` to `/v1/x?y=1` on the upstream at `port`.
+async fn send(
+    pool: &Arc<InlinePool>,
+    port: u16,
+    body: &'static str,
+) -> Result<UpstreamResponse, UpstreamError> {
+    let uri = format!("http://127.0.0.1:{port}/v1/x?y=1").parse().unwrap();
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
         http::header::HOST,
         http::HeaderValue::from_str(&format!("127.0.0.1:{port}")).unwrap(),
     );
-    request
+    let body = Bytes::from_static(body.as_bytes());
+    pool.send(http::Method::POST, uri, &headers, body).await
 }
 
 /// Read one request (head and `content-length` body) from `socket`; `None`
@@ -111,7 +115,7 @@ async fn sequential_requests_share_one_connection() {
     let (port, accepted, mut requests) = keep_alive_upstream(|_| ok("{\"n\":1}")).await;
     let pool = pool();
     for body in ["{\"a\":1}", "{\"a\":2}", "{\"a\":3}"] {
-        let response = pool.send(request(port, body)).await.unwrap();
+        let response = send(&pool, port, body).await.unwrap();
         assert_eq!(response.status, http::StatusCode::OK);
         assert_eq!(body_text(response).await, "{\"n\":1}");
         let seen = requests.recv().await.unwrap();
@@ -133,8 +137,7 @@ async fn sequential_requests_share_one_connection() {
 async fn concurrent_requests_open_their_own_connections_and_all_return_to_the_pool() {
     let (port, accepted, _requests) = keep_alive_upstream(|_| ok("{}")).await;
     let pool = pool();
-    let responses =
-        futures_util::future::join_all((0..3).map(|_| pool.send(request(port, "{}")))).await;
+    let responses = futures_util::future::join_all((0..3).map(|_| send(&pool, port, "{}"))).await;
     let mut bodies = Vec::new();
     for response in responses {
         bodies.push(body_text(response.unwrap()).await);
@@ -162,11 +165,11 @@ async fn a_pooled_connection_the_upstream_closed_is_replaced() {
         }
     });
     let pool = pool();
-    let first = pool.send(request(port, "{}")).await.unwrap();
+    let first = send(&pool, port, "{}").await.unwrap();
     assert_eq!(body_text(first).await, "0");
     // Let the upstream's FIN arrive.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let second = pool.send(request(port, "{}")).await.unwrap();
+    let second = send(&pool, port, "{}").await.unwrap();
     assert_eq!(body_text(second).await, "1");
     upstream.await.unwrap();
 }
@@ -179,7 +182,7 @@ async fn connection_close_answers_are_not_pooled() {
     .await;
     let pool = pool();
     for _ in 0..2 {
-        let response = pool.send(request(port, "{}")).await.unwrap();
+        let response = send(&pool, port, "{}").await.unwrap();
         assert_eq!(body_text(response).await, "{}");
         assert_eq!(pool.idle_count(), 0);
     }
@@ -207,7 +210,7 @@ async fn chunks_arrive_as_the_upstream_writes_them() {
         socket.write_all(ok("again").as_bytes()).await.unwrap();
     });
     let pool = pool();
-    let response = pool.send(request(port, "{}")).await.unwrap();
+    let response = send(&pool, port, "{}").await.unwrap();
     assert!(response.is_event_stream());
     let mut body = response.body;
     // The second event is written only after the first was read here.
@@ -217,7 +220,7 @@ async fn chunks_arrive_as_the_upstream_writes_them() {
     next.send(()).unwrap();
     assert!(body.next().await.is_none());
     assert_eq!(pool.idle_count(), 1);
-    let again = pool.send(request(port, "{}")).await.unwrap();
+    let again = send(&pool, port, "{}").await.unwrap();
     assert_eq!(body_text(again).await, "again");
     upstream.await.unwrap();
 }
@@ -236,7 +239,7 @@ async fn a_body_dropped_early_closes_its_connection() {
         socket.read(&mut buf).await.unwrap()
     });
     let pool = pool();
-    let response = pool.send(request(port, "{}")).await.unwrap();
+    let response = send(&pool, port, "{}").await.unwrap();
     let mut body = response.body;
     assert_eq!(body.next().await.unwrap().unwrap(), "first");
     drop(body);
@@ -256,10 +259,10 @@ async fn a_body_cut_short_is_a_body_error_and_the_connection_is_dropped() {
         socket.write_all(reply.as_bytes()).await.unwrap();
     });
     let pool = pool();
-    let response = pool.send(request(port, "{}")).await.unwrap();
+    let response = send(&pool, port, "{}").await.unwrap();
     let error = response.read_all(1 << 20, IDLE).await.unwrap_err();
     assert!(
-        matches!(&error, UpstreamError::Body(text) if text.contains("end of file before message length")),
+        matches!(&error, UpstreamError::Body(text) if text.contains("closed the connection before the body ended")),
         "{error:?}"
     );
     assert_eq!(pool.idle_count(), 0);
@@ -271,7 +274,7 @@ async fn refused_connections_and_early_closes_are_connect_errors() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let pool = pool();
-    let error = pool.send(request(port, "{}")).await.err().expect("fails");
+    let error = send(&pool, port, "{}").await.err().expect("fails");
     assert!(
         matches!(&error, UpstreamError::Connect(text) if text.contains("refused")),
         "{error:?}"
@@ -283,7 +286,7 @@ async fn refused_connections_and_early_closes_are_connect_errors() {
         let (mut socket, _) = listener.accept().await.unwrap();
         read_request(&mut socket).await.unwrap();
     });
-    let error = pool.send(request(port, "{}")).await.err().expect("fails");
+    let error = send(&pool, port, "{}").await.err().expect("fails");
     assert!(
         matches!(&error, UpstreamError::Connect(text) if text.contains("closed")),
         "{error:?}"
@@ -296,14 +299,61 @@ async fn expired_idle_connections_are_swept() {
     let mut tcp = HttpConnector::new();
     tcp.set_nodelay(true);
     let pool = InlinePool::new(tcp, Duration::from_millis(30), 4);
-    let response = pool.send(request(port, "{}")).await.unwrap();
+    let response = send(&pool, port, "{}").await.unwrap();
     assert_eq!(body_text(response).await, "{}");
     assert_eq!(pool.idle_count(), 1);
     tokio::time::sleep(Duration::from_millis(60)).await;
     pool.sweep();
     assert_eq!(pool.idle_count(), 0);
     // An expired connection is not used: the next request connects anew.
-    let response = pool.send(request(port, "{}")).await.unwrap();
+    let response = send(&pool, port, "{}").await.unwrap();
     assert_eq!(body_text(response).await, "{}");
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_answer_trickled_a_byte_at_a_time_is_read_whole_and_the_connection_reused() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        socket.set_nodelay(true).unwrap();
+        read_request(&mut socket).await.unwrap();
+        let reply = "HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4;x=y\r\nabcd\r\n2\r\nef\r\n0\r\nx-trailer: 1\r\n\r\n";
+        for byte in reply.as_bytes() {
+            socket.write_all(&[*byte]).await.unwrap();
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        read_request(&mut socket).await.unwrap();
+        socket.write_all(ok("again").as_bytes()).await.unwrap();
+    });
+    let pool = pool();
+    let response = send(&pool, port, "{}").await.unwrap();
+    assert_eq!(response.status, http::StatusCode::OK);
+    assert_eq!(body_text(response).await, "abcdef");
+    assert_eq!(pool.idle_count(), 1, "kept after the trailers");
+    let again = send(&pool, port, "{}").await.unwrap();
+    assert_eq!(body_text(again).await, "again");
+    upstream.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_chunked_body_is_a_body_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        read_request(&mut socket).await.unwrap();
+        let reply = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nnot-hex\r\n";
+        socket.write_all(reply.as_bytes()).await.unwrap();
+        tokio::time::sleep(IDLE).await;
+    });
+    let pool = pool();
+    let response = send(&pool, port, "{}").await.unwrap();
+    let error = response.read_all(1 << 20, IDLE).await.unwrap_err();
+    assert!(
+        matches!(&error, UpstreamError::Body(text) if text.contains("invalid chunk size")),
+        "{error:?}"
+    );
+    assert_eq!(pool.idle_count(), 0);
 }
