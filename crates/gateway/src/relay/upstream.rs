@@ -107,8 +107,8 @@ pub struct HttpClients {
     custom: Mutex<HashMap<(String, bool), reqwest::Client>>,
 }
 
-/// The clients for upstreams reached directly: plain HTTP on connections
-/// the reading task drives itself, HTTPS on hyper-util's pooled client
+/// The clients for upstreams reached directly: plain HTTP on our own
+/// HTTP/1.1 connections, read by the task that waits on them; HTTPS on hyper-util's pooled client
 /// (HTTP/1.1 or HTTP/2 by ALPN).
 #[derive(Debug)]
 pub struct DirectClient {
@@ -158,8 +158,9 @@ fn builder() -> reqwest::ClientBuilder {
         .user_agent(USER_AGENT)
 }
 
-/// hyper's clients with the same settings as [`builder`]: HTTP/1.1 and
-/// HTTP/2 (by ALPN) for HTTPS, the platform's trust store, no redirects.
+/// The direct clients with the same settings as [`builder`]: the inline
+/// pool for plain HTTP; for HTTPS, hyper-util's client with HTTP/1.1 and
+/// HTTP/2 (by ALPN) and the platform's trust store. No redirects.
 fn direct_client() -> Result<DirectClient, UpstreamError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)

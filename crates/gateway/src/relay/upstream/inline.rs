@@ -1,8 +1,8 @@
-//! Plain-HTTP upstreams over HTTP/1 connections that the waiting task
-//! drives itself (the hot path for upstreams in the same network: local
+//! Plain-HTTP upstreams over HTTP/1.1 connections that the waiting task
+//! reads itself (the hot path for upstreams in the same network: local
 //! models, the benchmark's mock, sidecars). A pool of idle connections per
-//! host, the request, and the response body that keeps driving its
-//! connection and hands it back to the pool when the body ends.
+//! host, the request, and the response body that reads its connection and
+//! hands it back to the pool when the body ends.
 //!
 //! hyper-util's pooled client runs every connection as a task of its own:
 //! each upstream read wakes that task, which decodes the bytes, hands them

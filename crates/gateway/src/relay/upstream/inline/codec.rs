@@ -12,7 +12,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use thiserror::Error;
 
 /// The longest response head accepted.
-pub(super) const MAX_HEAD_BYTES: usize = 64 * 1024;
+const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The most header fields a response head may have.
 const MAX_HEADERS: usize = 128;
 /// The longest chunk-size or trailer line accepted.

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::Method;
+use thiserror::Error;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -20,24 +21,17 @@ const MAX_READ: usize = 128 * 1024;
 const MIN_ROOM: usize = 1024;
 
 /// Why no response head was read.
-#[derive(Debug)]
+#[derive(Debug, Error)]
 pub(super) enum HeadError {
     /// The socket failed.
+    #[error("{0}")]
     Io(io::Error),
     /// The upstream closed the connection first.
+    #[error("upstream closed the connection before answering")]
     Closed,
     /// The upstream's answer is not HTTP/1 as this client reads it.
+    #[error("{0}")]
     Wire(WireError),
-}
-
-impl std::fmt::Display for HeadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Io(e) => write!(f, "{e}"),
-            Self::Closed => f.write_str("upstream closed the connection before answering"),
-            Self::Wire(e) => write!(f, "{e}"),
-        }
-    }
 }
 
 /// An open connection and what has been read from it but not yet used.
