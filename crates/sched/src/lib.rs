@@ -3,7 +3,9 @@
 //! Where it sits: the log writer (`switchyard::logs::sink`) calls
 //! [`set_current_thread`] once, as its thread starts, to run below the
 //! request path; the SQLite threads it starts afterwards inherit the
-//! setting. Nothing on the request path calls it.
+//! setting. It also turns on [`give_way`] (the `give_way` module), so that
+//! its long SQLite steps yield to a runnable request thread. Nothing on the
+//! request path calls either.
 //!
 //! Neither std nor the dependencies wrap `sched_setattr`, the only call that
 //! sets a thread's own time slice (Linux 6.12 and later), so this crate makes
@@ -13,6 +15,9 @@
 
 use std::io;
 use std::time::Duration;
+
+mod give_way;
+pub use give_way::{Pacer, give_way, give_way_every, yields};
 
 /// A scheduling policy for the calling thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,9 @@ use crate::store::{Store, StoreError};
 /// The writer's connections.
 #[derive(Debug)]
 pub enum Destination {
-    /// Synchronous SQLite connections, stepped on the writer thread.
-    Sqlite(SqliteBatchWriter),
+    /// Synchronous SQLite connections, stepped on the writer thread (boxed:
+    /// a connection with its hooks is some hundreds of bytes).
+    Sqlite(Box<SqliteBatchWriter>),
     /// sqlx pools.
     Pools(Store),
 }
@@ -23,9 +24,9 @@ impl Destination {
     pub async fn open(database: &DatabaseConfig) -> Result<Self, StoreError> {
         let logs = database.logs.as_ref().unwrap_or(&database.main);
         match (&database.main, logs) {
-            (DbTarget::Sqlite(main), DbTarget::Sqlite(logs)) => Ok(Self::Sqlite(
+            (DbTarget::Sqlite(main), DbTarget::Sqlite(logs)) => Ok(Self::Sqlite(Box::new(
                 SqliteBatchWriter::open(logs, main, database.sqlite_busy_timeout)?,
-            )),
+            ))),
             _ => Ok(Self::Pools(Store::connect(database).await?)),
         }
     }

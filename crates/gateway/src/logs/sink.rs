@@ -12,7 +12,9 @@
 //! favour of requests instead of requests waiting behind it on the runtime.
 //! By default at nice 19 with a long time slice (`LOG_WRITER_PRIORITY=low`),
 //! which any thread it starts inherits: a waking request preempts a batch
-//! at once, and the writer still gets a share of a saturated CPU.
+//! at once, and the writer still gets a share of a saturated CPU. Its
+//! SQLite work also yields every 50 µs, so that a request thread that was
+//! already runnable when a batch was picked waits no longer than that.
 //! Optionally at Linux's `SCHED_IDLE` priority (`idle`): then logging
 //! never delays a request, but when the CPU has no idle time the queue
 //! fills and `send` waits (the same back-pressure as a slow database).
@@ -52,6 +54,13 @@ const WRITER_CONNECTIONS: u32 = 2;
 /// thread is already runnable (not waking) runs its whole slice first, and
 /// at 10 ms that lengthened the tail near capacity.
 const LOW_PRIORITY_SLICE: Duration = Duration::from_millis(4);
+
+/// How much of a batch's work the writer does at most before it yields the
+/// CPU to a runnable request thread, at `low` and `idle`
+/// ([`switchyard_sched::give_way`]; SQLite's steps check it). Without it a
+/// batch picked while the request thread was already runnable held the CPU
+/// until the next scheduler tick, 4 ms at 250 Hz.
+const GIVE_WAY_EVERY: Duration = Duration::from_micros(50);
 
 /// CPU priority of the writer thread.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -238,6 +247,7 @@ fn lower_priority(priority: WriterPriority) {
     if let Err(e) = set_current_thread(policy) {
         tracing::debug!(error = %e, "log writer keeps the normal CPU priority");
     }
+    switchyard_sched::give_way_every(Some(GIVE_WAY_EVERY));
 }
 
 async fn write_loop(

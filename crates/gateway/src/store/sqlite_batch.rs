@@ -7,7 +7,10 @@
 //! and binds each value through its `Any` driver. Here a batch is bound
 //! straight from the borrowed records and stepped on the calling thread.
 //! Only the writer uses this; everything else (reads, admin writes,
-//! PostgreSQL) goes through [`super::Store`].
+//! PostgreSQL) goes through [`super::Store`]. Its connections call
+//! [`switchyard_sched::give_way`] from SQLite's progress handler and while
+//! binding, so that a long batch yields to requests when the writer has
+//! turned that on.
 
 use std::path::Path;
 use std::time::Duration;
@@ -29,6 +32,12 @@ use crate::logs::record::LogEntry;
 /// Prepared statements kept per connection: the eight log-row shapes, the
 /// detail, retry and counter statements, and the summary upserts.
 const STATEMENT_CACHE: usize = 32;
+/// SQLite virtual-machine steps between checks whether the writer should
+/// yield the CPU ([`switchyard_sched::give_way`]): a clock read every few
+/// microseconds of work.
+const GIVE_WAY_STEPS: i32 = 100;
+/// Values bound between the same checks (a 128-row insert binds 4,736).
+const GIVE_WAY_BINDS: usize = 64;
 
 impl ToSql for Value<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -107,6 +116,14 @@ fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, St
     connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // Never interrupts: only lets a runnable request thread go first.
+    connection.progress_handler(
+        GIVE_WAY_STEPS,
+        Some(|| {
+            switchyard_sched::give_way();
+            false
+        }),
+    )?;
     Ok(connection)
 }
 
@@ -158,6 +175,9 @@ fn multi_row_text(statement: &MultiRow<'_>) -> String {
 fn bind(statement: &mut rusqlite::Statement<'_>, values: &[Value<'_>]) -> Result<(), StoreError> {
     for (index, value) in values.iter().enumerate() {
         statement.raw_bind_parameter(index + 1, value)?;
+        if index % GIVE_WAY_BINDS == GIVE_WAY_BINDS - 1 {
+            switchyard_sched::give_way();
+        }
     }
     Ok(())
 }
@@ -177,6 +197,7 @@ mod tests {
     use crate::config::{DatabaseConfig, DbTarget};
     use crate::logs::record::{LogDetail, LogRecord, RetryRecord};
     use crate::store::Store;
+    use crate::store::values::LOG_COLUMN_COUNT;
 
     const TABLES: [&str; 10] = [
         "logs",
@@ -399,6 +420,40 @@ mod tests {
         );
         let logged = |path: &Path| dump_tables(path, &["logs"])[0].1.len();
         assert_eq!((logged(&logs), logged(&main)), (203, 0));
+    }
+
+    #[tokio::test]
+    async fn a_batch_gives_way_when_the_writer_asks_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("yielding.db");
+        migrated(&path).await;
+        let entries = entries();
+        let mut counters = UsageCounters::default();
+        for entry in &entries {
+            counters.add(entry);
+        }
+        let mut writer = SqliteBatchWriter::open(&path, &path, Duration::from_secs(3)).unwrap();
+        let before = switchyard_sched::yields();
+        writer.insert_log_batch(&entries[..100]).unwrap();
+        assert_eq!(switchyard_sched::yields(), before, "off unless asked");
+
+        switchyard_sched::give_way_every(Some(Duration::ZERO));
+        let before = switchyard_sched::yields();
+        writer.insert_log_batch(&entries[100..]).unwrap();
+        writer.apply_usage_counters(&counters).unwrap();
+        let batch = switchyard_sched::yields() - before;
+        switchyard_sched::give_way_every(None);
+        // Binding yields once per 64 values: the 103 log rows and, at most,
+        // a thousand values of details, retries, summaries and counters.
+        // Anything beyond that came from SQLite's progress handler, in the
+        // middle of its steps.
+        let from_binding = (103 * LOG_COLUMN_COUNT + 1000) / GIVE_WAY_BINDS;
+        assert!(
+            batch > from_binding as u64 + 10,
+            "{batch} yields, binding accounts for {from_binding} at most"
+        );
+        let logged = dump_tables(&path, &["logs"])[0].1.len();
+        assert_eq!(logged, 203, "yielding changes nothing written");
     }
 
     #[tokio::test]
