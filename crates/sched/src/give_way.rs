@@ -11,8 +11,10 @@
 //! log batch picked while the request thread was already runnable held the
 //! CPU for up to 4 ms. Yielding every so often of the batch's own work bounds
 //! that hold to about the interval, and when nothing else is runnable a yield
-//! is a system call that returns at once. The thread's share of a busy CPU is
-//! still set by its priority: a yield only lets whoever is due run first.
+//! is a system call that returns at once. A yield with another thread
+//! runnable also gives up the rest of this thread's turn, so on a saturated
+//! CPU the yielding thread runs mostly while the others wait; the log writer
+//! is bounded by its queue, whose senders then wait for room.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};

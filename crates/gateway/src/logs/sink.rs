@@ -14,7 +14,9 @@
 //! which any thread it starts inherits: a waking request preempts a batch
 //! at once, and the writer still gets a share of a saturated CPU. Its
 //! SQLite work also yields every 50 µs, so that a request thread that was
-//! already runnable when a batch was picked waits no longer than that.
+//! already runnable when a batch was picked waits no longer than that; on a
+//! saturated CPU the writer then runs mostly while requests wait for room
+//! in the full queue.
 //! Optionally at Linux's `SCHED_IDLE` priority (`idle`): then logging
 //! never delays a request, but when the CPU has no idle time the queue
 //! fills and `send` waits (the same back-pressure as a slow database).
