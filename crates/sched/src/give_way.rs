@@ -21,19 +21,19 @@ use std::time::{Duration, Instant};
 
 /// When yields are due: at most one per interval.
 #[derive(Debug, Clone, Copy)]
-pub struct Pacer {
+struct Pacer {
     every: Duration,
     last: Instant,
 }
 
 impl Pacer {
     /// A pacer whose first yield is due `every` after `now`.
-    pub fn new(every: Duration, now: Instant) -> Self {
+    fn new(every: Duration, now: Instant) -> Self {
         Self { every, last: now }
     }
 
     /// Whether a yield is due at `now`; if so, the next is due `every` later.
-    pub fn due(&mut self, now: Instant) -> bool {
+    fn due(&mut self, now: Instant) -> bool {
         if now.saturating_duration_since(self.last) < self.every {
             return false;
         }

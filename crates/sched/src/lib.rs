@@ -17,7 +17,7 @@ use std::io;
 use std::time::Duration;
 
 mod give_way;
-pub use give_way::{Pacer, give_way, give_way_every, yields};
+pub use give_way::{give_way, give_way_every, yields};
 
 /// A scheduling policy for the calling thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -244,6 +244,15 @@ mod tests {
         }
     }
 
+    /// The usage counters of `entries`, as the writer gathers them.
+    fn counters_of(entries: &[LogEntry]) -> UsageCounters {
+        let mut counters = UsageCounters::default();
+        for entry in entries {
+            counters.add(entry);
+        }
+        counters
+    }
+
     /// Every kind of entry: unique and repeated request ids, a detail on
     /// each kind, a retried attempt, a count-only request, two minutes.
     fn entries() -> Vec<LogEntry> {
@@ -351,10 +360,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (pooled, direct) = (dir.path().join("pooled.db"), dir.path().join("direct.db"));
         let entries = entries();
-        let mut counters = UsageCounters::default();
-        for entry in &entries {
-            counters.add(entry);
-        }
+        let counters = counters_of(&entries);
 
         let store = Store::connect(&migrated(&pooled).await).await.unwrap();
         store.insert_log_batch(&entries).await.unwrap();
@@ -396,10 +402,7 @@ mod tests {
         migrated(&main).await;
         migrated(&logs).await;
         let entries = entries();
-        let mut counters = UsageCounters::default();
-        for entry in &entries {
-            counters.add(entry);
-        }
+        let counters = counters_of(&entries);
         let mut writer = SqliteBatchWriter::open(&logs, &main, Duration::from_secs(3)).unwrap();
         writer.insert_log_batch(&entries).unwrap();
         writer.apply_usage_counters(&counters).unwrap();
@@ -428,10 +431,7 @@ mod tests {
         let path = dir.path().join("yielding.db");
         migrated(&path).await;
         let entries = entries();
-        let mut counters = UsageCounters::default();
-        for entry in &entries {
-            counters.add(entry);
-        }
+        let counters = counters_of(&entries);
         let mut writer = SqliteBatchWriter::open(&path, &path, Duration::from_secs(3)).unwrap();
         let before = switchyard_sched::yields();
         writer.insert_log_batch(&entries[..100]).unwrap();
