@@ -51,4 +51,57 @@ impl Usage {
     pub fn is_zero(&self) -> bool {
         *self == Self::default()
     }
+
+    /// The prompt's counters only (input, its media parts and the prompt
+    /// cache), with the total equal to the input: what an upstream has
+    /// reported of a stream before its final usage, whose output counts
+    /// are not yet known.
+    pub fn input_only(&self) -> Self {
+        Self {
+            input_tokens: self.input_tokens,
+            image_input_tokens: self.image_input_tokens,
+            audio_input_tokens: self.audio_input_tokens,
+            video_input_tokens: self.video_input_tokens,
+            cached_tokens: self.cached_tokens,
+            cache_creation_tokens: self.cache_creation_tokens,
+            total_tokens: self.input_tokens,
+            ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_only_keeps_the_prompt_side_and_totals_it() {
+        let full = Usage {
+            input_tokens: 40,
+            image_input_tokens: 3,
+            audio_input_tokens: 2,
+            video_input_tokens: 1,
+            output_tokens: 9,
+            image_output_tokens: 4,
+            audio_output_tokens: 5,
+            cached_tokens: 10,
+            cache_creation_tokens: 6,
+            reasoning_tokens: 7,
+            total_tokens: 49,
+            web_search_count: 1,
+        };
+        assert_eq!(
+            full.input_only(),
+            Usage {
+                input_tokens: 40,
+                image_input_tokens: 3,
+                audio_input_tokens: 2,
+                video_input_tokens: 1,
+                cached_tokens: 10,
+                cache_creation_tokens: 6,
+                total_tokens: 40,
+                ..Usage::default()
+            }
+        );
+    }
 }

@@ -3,6 +3,8 @@
 //! canonical events tell when output starts (the response is committed
 //! then: the client-side encoder's opening events cannot be replayed for
 //! another upstream) and an error before output is held back for a retry.
+//! The prompt's counts an upstream reports before its final usage are kept,
+//! so a stream cut short is billed them for its input.
 
 use bytes::{Bytes, BytesMut};
 use switchyard_protocol::convert::{StreamDecoder, StreamEncoder};
@@ -52,6 +54,9 @@ impl<D: StreamDecoder, E: StreamEncoder> Converting<D, E> {
                 {
                     self.progress.upstream_error = Some(format!("malformed upstream event: {e}"));
                     return;
+                }
+                if self.progress.input_usage.is_none() {
+                    self.progress.input_usage = self.decoder.input_usage();
                 }
                 self.encode_pending(out);
             }

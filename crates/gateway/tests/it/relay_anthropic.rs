@@ -486,6 +486,44 @@ async fn passthrough_deltas_reach_the_client_byte_for_byte_and_are_still_counted
 }
 
 #[tokio::test]
+async fn openai_client_on_a_cut_anthropic_stream_is_billed_the_reported_input() {
+    // Cut after the deltas, before message_delta: message_start's input
+    // count is kept through the conversion; the output is estimated from
+    // the text sent, not message_start's placeholder 1.
+    let up = FakeUpstream::start(|_, _| {
+        let mut frames = paced_messages_sse(
+            "upstream-model",
+            &["one ", "two ", "three"],
+            Some((7, 3)),
+            Duration::from_millis(5),
+        );
+        frames.truncate(frames.len() - 3);
+        frames[0].1 = frames[0]
+            .1
+            .replace(r#""output_tokens":0"#, r#""output_tokens":1"#);
+        Reply::Sse(frames)
+    })
+    .await;
+    let (gw, key) = setup(&up, 14).await;
+    // A prompt whose estimate is far from the 7 the upstream reports.
+    let body = json!({"model": MODEL, "stream": true,
+        "messages": [{"role": "user", "content": "many words ".repeat(40)}]});
+    let a = gw.post("/v1/chat/completions", &key, &body).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let text: String = sse_events(&a.text)
+        .iter()
+        .filter_map(|(_, c)| c["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert_eq!(text, "one two three", "{}", a.text);
+    let row = gw.log_row(&a.request_id()).await;
+    assert_eq!(row["usage_estimated"], true);
+    assert_eq!(row["usage"]["input_tokens"], 7, "as message_start reported");
+    assert_eq!(row["usage"]["output_tokens"], 3, "one, two, three");
+    assert_eq!(row["usage"]["total_tokens"], 10);
+    gw.stop().await;
+}
+
+#[tokio::test]
 async fn errors_are_in_anthropic_shape() {
     let up = FakeUpstream::start(|r, _| {
         if r.body["messages"][1]["content"] == "bad" {

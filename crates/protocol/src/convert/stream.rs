@@ -33,6 +33,16 @@ pub trait StreamDecoder {
     /// was complete, or an [`StreamEvent::Error`] if it was cut short.
     /// Appends nothing if the stream already ended.
     fn finish(&mut self, out: &mut Vec<StreamEvent>);
+
+    /// The prompt's counts as the upstream reported them before its final
+    /// usage ([`Usage::input_only`]): Anthropic's `message_start`, Gemini's
+    /// `usageMetadata` on any chunk. A stream cut before its final usage is
+    /// billed these for its input and an estimate for its output. `None`
+    /// until reported, and always for dialects that report usage only at
+    /// the end.
+    fn input_usage(&self) -> Option<Usage> {
+        None
+    }
 }
 
 /// Encodes canonical events into a client dialect's stream.

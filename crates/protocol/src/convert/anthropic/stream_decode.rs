@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::defaults::JSON_TOOL_NAME;
 use super::error::error_to_ir;
 use super::response::stop_reason_to_ir;
+use crate::Usage;
 use crate::anthropic::{AnthropicUsage, BlockDelta, ContentBlock, MessageStreamEvent};
 use crate::convert::util::object_to_arguments;
 use crate::convert::{ConvertError, StreamDecoder};
@@ -16,11 +17,14 @@ use crate::ir::{BlockKind, Error, ErrorKind, StopReason, StreamEvent};
 /// unknown types (server tool use, web search results) are skipped with
 /// their deltas. A block of the JSON-output tool is decoded as text. Usage
 /// from `message_start` is overlaid with `message_delta`'s cumulative
-/// counters and reported once, normalised, at `message_stop`.
+/// counters and reported once, normalised, at `message_stop`; until then
+/// `message_start`'s input counts are the [`StreamDecoder::input_usage`].
 #[derive(Debug, Default)]
 pub struct AnthropicStreamDecoder {
     blocks: HashMap<u32, Kind>,
     usage: AnthropicUsage,
+    /// `message_start` reported the input tokens.
+    input_reported: bool,
     saw_tool: bool,
     finished: bool,
     ended: bool,
@@ -186,6 +190,7 @@ impl StreamDecoder for AnthropicStreamDecoder {
         }
         match serde_json::from_slice::<MessageStreamEvent>(data)? {
             MessageStreamEvent::MessageStart { message } => {
+                self.input_reported = message.usage.input_tokens.is_some();
                 self.usage = message.usage;
                 out.push(StreamEvent::MessageStart {
                     id: message.id,
@@ -245,5 +250,54 @@ impl StreamDecoder for AnthropicStreamDecoder {
                 "upstream stream ended before the response was complete",
             )));
         }
+    }
+
+    /// `message_start`'s output count is a placeholder (usually 1), so only
+    /// its input counts are given.
+    fn input_usage(&self) -> Option<Usage> {
+        self.input_reported
+            .then(|| self.usage.to_usage().input_only())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START: &str = r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"usage":{"input_tokens":12,"cache_read_input_tokens":5,"output_tokens":1}}}"#;
+
+    fn decode(decoder: &mut AnthropicStreamDecoder, data: &str) -> Vec<StreamEvent> {
+        let mut out = Vec::new();
+        decoder.decode(None, data.as_bytes(), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn message_start_gives_the_input_and_not_the_placeholder_output() {
+        let mut decoder = AnthropicStreamDecoder::new();
+        assert_eq!(decoder.input_usage(), None);
+        decode(&mut decoder, START);
+        let expected = Usage {
+            input_tokens: 17,
+            cached_tokens: 5,
+            total_tokens: 17,
+            ..Usage::default()
+        };
+        assert_eq!(decoder.input_usage(), Some(expected));
+        // Cut here: the stream ends in an error and no usage event.
+        let mut out = Vec::new();
+        decoder.finish(&mut out);
+        assert!(matches!(out.as_slice(), [StreamEvent::Error(_)]), "{out:?}");
+        assert_eq!(decoder.input_usage(), Some(expected));
+    }
+
+    #[test]
+    fn no_input_usage_when_message_start_has_no_counts() {
+        let mut decoder = AnthropicStreamDecoder::new();
+        decode(
+            &mut decoder,
+            r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[]}}"#,
+        );
+        assert_eq!(decoder.input_usage(), None);
     }
 }

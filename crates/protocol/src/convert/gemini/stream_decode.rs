@@ -217,6 +217,14 @@ impl StreamDecoder for GeminiStreamDecoder {
         }
         out.push(StreamEvent::Done);
     }
+
+    /// `usageMetadata` is cumulative, so its prompt count is final on the
+    /// first chunk that carries one; its output counts are not yet.
+    fn input_usage(&self) -> Option<Usage> {
+        self.usage
+            .filter(|usage| usage.input_tokens > 0)
+            .map(|usage| usage.input_only())
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +239,37 @@ mod tests {
         }
         d.finish(&mut out);
         out
+    }
+
+    #[test]
+    fn a_cut_stream_keeps_the_reported_prompt_count() {
+        let mut d = GeminiStreamDecoder::new();
+        let mut out = Vec::new();
+        d.decode(
+            None,
+            br#"{"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]}}]}"#,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(d.input_usage(), None, "no usageMetadata yet");
+        d.decode(
+            None,
+            br#"{"candidates":[{"content":{"role":"model","parts":[{"text":" there"}]}}],"usageMetadata":{"promptTokenCount":8,"cachedContentTokenCount":2,"candidatesTokenCount":2,"thoughtsTokenCount":1}}"#,
+            &mut out,
+        )
+        .unwrap();
+        out.clear();
+        d.finish(&mut out);
+        assert!(matches!(out.as_slice(), [StreamEvent::Error(_)]), "{out:?}");
+        assert_eq!(
+            d.input_usage(),
+            Some(Usage {
+                input_tokens: 8,
+                cached_tokens: 2,
+                total_tokens: 8,
+                ..Usage::default()
+            })
+        );
     }
 
     #[test]
