@@ -3,7 +3,7 @@
 //!
 //! Where it sits: the log writer turns it on for its own thread
 //! ([`give_way_every`]) and its SQLite steps call [`give_way`] often (from
-//! SQLite's progress handler and between statements). Nothing on the
+//! SQLite's progress handler and while binding values). Nothing on the
 //! request path calls it.
 //!
 //! Why: under EEVDF a normal-policy thread, however low its weight, keeps the

@@ -23,8 +23,6 @@ use crate::ir::{BlockKind, Error, ErrorKind, StopReason, StreamEvent};
 pub struct AnthropicStreamDecoder {
     blocks: HashMap<u32, Kind>,
     usage: AnthropicUsage,
-    /// `message_start` reported the input tokens.
-    input_reported: bool,
     saw_tool: bool,
     finished: bool,
     ended: bool,
@@ -190,7 +188,6 @@ impl StreamDecoder for AnthropicStreamDecoder {
         }
         match serde_json::from_slice::<MessageStreamEvent>(data)? {
             MessageStreamEvent::MessageStart { message } => {
-                self.input_reported = message.usage.input_tokens.is_some();
                 self.usage = message.usage;
                 out.push(StreamEvent::MessageStart {
                     id: message.id,
@@ -255,7 +252,9 @@ impl StreamDecoder for AnthropicStreamDecoder {
     /// `message_start`'s output count is a placeholder (usually 1), so only
     /// its input counts are given.
     fn input_usage(&self) -> Option<Usage> {
-        self.input_reported
+        self.usage
+            .input_tokens
+            .is_some()
             .then(|| self.usage.to_usage().input_only())
     }
 }
