@@ -31,11 +31,17 @@ impl Destination {
         }
     }
 
-    /// Write a batch and its summaries in one transaction.
-    pub async fn insert_log_batch(&mut self, entries: &[LogEntry]) -> Result<(), StoreError> {
+    /// Write a batch and its summaries in one transaction, and `counters`
+    /// with them when the counters live in the same database: `true` then,
+    /// `false` when they are left to [`Self::apply_usage_counters`].
+    pub async fn insert_log_batch(
+        &mut self,
+        entries: &[LogEntry],
+        counters: &UsageCounters,
+    ) -> Result<bool, StoreError> {
         match self {
-            Self::Sqlite(writer) => writer.insert_log_batch(entries),
-            Self::Pools(store) => store.insert_log_batch(entries).await,
+            Self::Sqlite(writer) => writer.insert_log_batch(entries, counters),
+            Self::Pools(store) => store.insert_log_batch(entries, counters).await,
         }
     }
 

@@ -1,7 +1,10 @@
 //! The bounded log queue and its batch writer.
 //!
 //! Each batch is written in one transaction together with its summary rows
-//! (`store::summaries`), so statistics are counted exactly once per entry.
+//! (`store::summaries`), so statistics are counted exactly once per entry,
+//! and, when the logs are kept in the main database (the default), with the
+//! usage counters of tokens, groups and channels: a crash or a failed write
+//! never leaves rows whose usage was not counted, or the reverse.
 //! As a batch arrives, the writer also emits one process-log line per
 //! request, records the per-request Prometheus metrics and feeds the live
 //! rates — all off the request path.
@@ -302,22 +305,30 @@ async fn write_loop(
     }
 }
 
-/// Write one batch, retrying with back-off until it is stored. While
-/// shutting down (`stopping`), gives up after a few tries.
+/// Write one batch, retrying with back-off until it is stored, with the
+/// usage it adds to tokens, groups and channels (`counters` also holds any
+/// earlier batch's that could not be saved yet). Where the counters live in
+/// the log database they are saved in the batch's own transaction; else
+/// right after it, and kept for the next batch if that fails. While
+/// shutting down (`stopping`), gives up on the rows after a few tries; their
+/// counters are still kept for the final attempt at shutdown.
 async fn write_batch(
     destination: &mut Destination,
     batch: &mut Vec<LogEntry>,
     counters: &mut UsageCounters,
     stopping: Option<&CancellationToken>,
 ) {
+    for entry in batch.iter() {
+        counters.add(entry);
+    }
     let mut delay = Duration::from_millis(100);
     let mut tries = 0;
-    loop {
+    let counters_saved = loop {
         let started = Instant::now();
-        let result = destination.insert_log_batch(batch).await;
+        let result = destination.insert_log_batch(batch, counters).await;
         crate::telemetry::record_log_write(started.elapsed(), batch.len(), result.is_ok());
         match result {
-            Ok(()) => break,
+            Ok(counters_saved) => break counters_saved,
             Err(e) => {
                 tries += 1;
                 tracing::error!(error = %e, entries = batch.len(), tries, "writing logs failed; retrying");
@@ -333,13 +344,12 @@ async fn write_batch(
                 delay = (delay * 2).min(MAX_BACKOFF);
             }
         }
-    }
-    let mut fresh = UsageCounters::default();
-    for entry in batch.iter() {
-        fresh.add(entry);
-    }
+    };
     batch.clear();
-    counters.merge(fresh);
+    if counters_saved {
+        *counters = UsageCounters::default();
+        return;
+    }
     match destination.apply_usage_counters(counters).await {
         Ok(()) => *counters = UsageCounters::default(),
         Err(e) => {

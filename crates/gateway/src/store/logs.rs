@@ -249,22 +249,6 @@ impl UsageCounters {
         }
     }
 
-    /// Merge another set of counters into this one.
-    pub fn merge(&mut self, other: Self) {
-        for (k, v) in other.tokens {
-            let t = self.tokens.entry(k).or_default();
-            *t = (t.0 + v.0, t.1 + v.1, t.2.max(v.2));
-        }
-        for (k, v) in other.groups {
-            let g = self.groups.entry(k).or_default();
-            *g = (g.0 + v.0, g.1 + v.1, g.2.max(v.2));
-        }
-        for (k, v) in other.channels {
-            let c = self.channels.entry(k).or_default();
-            *c = (c.0 + v.0, c.1 + v.1, c.2 + v.2, c.3.max(v.3));
-        }
-    }
-
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.tokens.is_empty() && self.groups.is_empty() && self.channels.is_empty()
@@ -292,8 +276,18 @@ impl UsageCounters {
 
 impl Store {
     /// Insert a batch of entries (logs with their details, retry logs) and add
-    /// their summaries, in one transaction.
-    pub async fn insert_log_batch(&self, entries: &[LogEntry]) -> Result<(), StoreError> {
+    /// their summaries, in one transaction. When the logs are kept in the
+    /// main database, `counters` (what the batch, and any batch whose
+    /// counters are not saved yet, adds to tokens, groups and channels) join
+    /// that transaction, so the rows and the usage they count are saved
+    /// together or not at all, and the result is `true`. Otherwise the
+    /// result is `false` and the caller applies them with
+    /// [`Self::apply_usage_counters`].
+    pub async fn insert_log_batch(
+        &self,
+        entries: &[LogEntry],
+        counters: &UsageCounters,
+    ) -> Result<bool, StoreError> {
         let batch = LogBatch::new(entries);
         let mut tx = self.logs().begin().await?;
         let kind = self.logs_kind();
@@ -337,8 +331,12 @@ impl Store {
             let (text, args) = self.multi_row_sql(&upsert)?;
             sqlx::query_with(text, args).execute(&mut *tx).await?;
         }
+        let counters_saved = !self.separate_logs;
+        if counters_saved {
+            update_counters(&mut tx, counters).await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(counters_saved)
     }
 
     /// A multi-row statement on the log database. SQLite resolves `$N`
@@ -360,9 +358,7 @@ impl Store {
     /// Add request counts, amounts and last-access times to tokens, groups and channels.
     pub async fn apply_usage_counters(&self, c: &UsageCounters) -> Result<(), StoreError> {
         let mut tx = self.main().begin().await?;
-        for (text, values) in c.updates() {
-            bound(text, &values).execute(&mut *tx).await?;
-        }
+        update_counters(&mut tx, c).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -591,4 +587,15 @@ fn bound<'q>(
         };
     }
     query
+}
+
+/// Run the statements that add `counters` to tokens, groups and channels.
+async fn update_counters(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    counters: &UsageCounters,
+) -> Result<(), StoreError> {
+    for (text, values) in counters.updates() {
+        bound(text, &values).execute(&mut **tx).await?;
+    }
+    Ok(())
 }

@@ -71,8 +71,18 @@ impl SqliteBatchWriter {
     }
 
     /// Insert a batch of entries (logs with their details, retry logs) and
-    /// add their summaries, in one transaction.
-    pub fn insert_log_batch(&mut self, entries: &[LogEntry]) -> Result<(), StoreError> {
+    /// add their summaries, in one transaction. When the main database is
+    /// this same file, `counters` (what the batch, and any batch whose
+    /// counters are not saved yet, adds to tokens, groups and channels) join
+    /// that transaction, so the rows and the usage they count are saved
+    /// together or not at all, and the result is `true`. Otherwise the
+    /// result is `false` and the caller applies them with
+    /// [`Self::apply_usage_counters`].
+    pub fn insert_log_batch(
+        &mut self,
+        entries: &[LogEntry],
+        counters: &UsageCounters,
+    ) -> Result<bool, StoreError> {
         let batch = LogBatch::new(entries);
         let tx = self.logs.transaction()?;
         let head = log_insert_head(DbKind::Sqlite);
@@ -89,8 +99,12 @@ impl SqliteBatchWriter {
             let mut statement = tx.prepare_cached(&multi_row_text(&upsert))?;
             execute(&mut statement, &upsert.values)?;
         }
+        let counters_saved = self.main.is_none();
+        if counters_saved {
+            update_counters(&tx, counters)?;
+        }
         tx.commit()?;
-        Ok(())
+        Ok(counters_saved)
     }
 
     /// Add request counts, amounts and last-access times to tokens, groups
@@ -98,12 +112,18 @@ impl SqliteBatchWriter {
     pub fn apply_usage_counters(&mut self, counters: &UsageCounters) -> Result<(), StoreError> {
         let connection = self.main.as_mut().unwrap_or(&mut self.logs);
         let tx = connection.transaction()?;
-        for (text, values) in counters.updates() {
-            execute(&mut tx.prepare_cached(text)?, &values)?;
-        }
+        update_counters(&tx, counters)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Run the statements that add `counters` to tokens, groups and channels.
+fn update_counters(tx: &Transaction<'_>, counters: &UsageCounters) -> Result<(), StoreError> {
+    for (text, values) in counters.updates() {
+        execute(&mut tx.prepare_cached(text)?, &values)?;
+    }
+    Ok(())
 }
 
 fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
@@ -363,14 +383,14 @@ mod tests {
         let counters = counters_of(&entries);
 
         let store = Store::connect(&migrated(&pooled).await).await.unwrap();
-        store.insert_log_batch(&entries).await.unwrap();
-        store.apply_usage_counters(&counters).await.unwrap();
+        let saved = store.insert_log_batch(&entries, &counters).await.unwrap();
+        assert!(saved, "one database: the counters go with the rows");
         store.close().await;
 
         migrated(&direct).await;
         let mut writer = SqliteBatchWriter::open(&direct, &direct, Duration::from_secs(3)).unwrap();
-        writer.insert_log_batch(&entries).unwrap();
-        writer.apply_usage_counters(&counters).unwrap();
+        let saved = writer.insert_log_batch(&entries, &counters).unwrap();
+        assert!(saved, "one file: the counters go with the rows");
         drop(writer);
 
         let (expected, written) = (dump(&pooled), dump(&direct));
@@ -404,7 +424,17 @@ mod tests {
         let entries = entries();
         let counters = counters_of(&entries);
         let mut writer = SqliteBatchWriter::open(&logs, &main, Duration::from_secs(3)).unwrap();
-        writer.insert_log_batch(&entries).unwrap();
+        let saved = writer.insert_log_batch(&entries, &counters).unwrap();
+        assert!(!saved, "the counters are the main database's to save");
+        let requests = |path: &Path| -> i64 {
+            Connection::open(path)
+                .unwrap()
+                .query_row("SELECT request_count FROM tokens WHERE id = 1", [], |row| {
+                    row.get(0)
+                })
+                .unwrap()
+        };
+        assert_eq!(requests(&logs), 0, "not saved by the batch");
         writer.apply_usage_counters(&counters).unwrap();
         drop(writer);
         let requests = |path: &Path| -> i64 {
@@ -434,13 +464,14 @@ mod tests {
         let counters = counters_of(&entries);
         let mut writer = SqliteBatchWriter::open(&path, &path, Duration::from_secs(3)).unwrap();
         let before = switchyard_sched::yields();
-        writer.insert_log_batch(&entries[..100]).unwrap();
+        writer
+            .insert_log_batch(&entries[..100], &UsageCounters::default())
+            .unwrap();
         assert_eq!(switchyard_sched::yields(), before, "off unless asked");
 
         switchyard_sched::give_way_every(Some(Duration::ZERO));
         let before = switchyard_sched::yields();
-        writer.insert_log_batch(&entries[100..]).unwrap();
-        writer.apply_usage_counters(&counters).unwrap();
+        writer.insert_log_batch(&entries[100..], &counters).unwrap();
         let batch = switchyard_sched::yields() - before;
         switchyard_sched::give_way_every(None);
         // Binding yields once per 64 values: the 103 log rows and, at most,
@@ -467,7 +498,10 @@ mod tests {
             .execute_batch("DROP TABLE group_summary_minutes")
             .unwrap();
         let mut writer = SqliteBatchWriter::open(&path, &path, Duration::from_secs(1)).unwrap();
-        let error = writer.insert_log_batch(&entries()).unwrap_err();
+        let entries = entries();
+        let error = writer
+            .insert_log_batch(&entries, &counters_of(&entries))
+            .unwrap_err();
         assert!(
             error.to_string().contains("group_summary_minutes"),
             "{error}"
@@ -477,5 +511,45 @@ mod tests {
             written.iter().all(|(_, rows)| rows.is_empty()),
             "{written:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn rows_and_their_counters_are_saved_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("held.db");
+        migrated(&path).await;
+        let hold = Connection::open(&path).unwrap();
+        hold.execute_batch(
+            "CREATE TRIGGER hold BEFORE UPDATE ON channels BEGIN SELECT RAISE(ABORT, 'channels held'); END",
+        )
+        .unwrap();
+        let entries = entries();
+        let counters = counters_of(&entries);
+        let mut writer = SqliteBatchWriter::open(&path, &path, Duration::from_secs(1)).unwrap();
+
+        // The counters' last statement fails: the batch's rows go too.
+        let error = writer.insert_log_batch(&entries, &counters).unwrap_err();
+        assert!(error.to_string().contains("channels held"), "{error}");
+        let written = dump_tables(&path, &TABLES[..4]);
+        assert!(
+            written.iter().all(|(_, rows)| rows.is_empty()),
+            "{written:?}"
+        );
+        let counted = || -> (i64, i64) {
+            hold.query_row(
+                "SELECT (SELECT request_count FROM tokens WHERE id = 1), \
+                        (SELECT request_count FROM channels WHERE id = 1)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(counted(), (0, 0), "no counter moved");
+
+        // Retried once the database takes it: everything, counted once.
+        hold.execute_batch("DROP TRIGGER hold").unwrap();
+        assert!(writer.insert_log_batch(&entries, &counters).unwrap());
+        assert_eq!(dump_tables(&path, &["logs"])[0].1.len(), 203);
+        assert_eq!(counted(), (204, 204), "every request, count-only included");
     }
 }

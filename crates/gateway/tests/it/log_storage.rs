@@ -109,7 +109,11 @@ async fn a_large_batch_stores_every_row_once_with_its_fields() {
         .collect();
     batch.push(old_record("twice", now));
     batch.push(old_record("twice", now));
-    store.insert_log_batch(&batch).await.unwrap();
+    let saved = store
+        .insert_log_batch(&batch, &Default::default())
+        .await
+        .unwrap();
+    assert!(saved, "the logs are in the main database");
     let mut rows = Vec::new();
     for page in 1..=5 {
         let (mut page, total) = store
@@ -145,10 +149,13 @@ async fn retention_deletes_only_rows_older_than_the_window() {
     let now = switchyard::store::now_ms();
     let hour = 3_600_000;
     store
-        .insert_log_batch(&[
-            old_record("old", now - 3 * hour),
-            old_record("recent", now - hour / 2),
-        ])
+        .insert_log_batch(
+            &[
+                old_record("old", now - 3 * hour),
+                old_record("recent", now - hour / 2),
+            ],
+            &Default::default(),
+        )
         .await
         .unwrap();
     store
@@ -171,6 +178,76 @@ async fn retention_deletes_only_rows_older_than_the_window() {
     assert_eq!(total, 1);
     assert_eq!(rows[0].request_id, "recent");
     store.close().await;
+}
+
+/// The gateway's own database, reached directly.
+async fn gateway_database(gw: &Gateway) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    let args = gw.db.args();
+    let url = match args[0].as_str() {
+        "--sqlite-path" => format!("sqlite://{}", args[1]),
+        _ => args[1].clone(),
+    };
+    sqlx::AnyConnection::connect(&url).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_request_is_logged_together_with_its_usage_counters() {
+    let gw = Gateway::start(&[]).await;
+    let key = fake_setup(&gw).await;
+    let mut db = gateway_database(&gw).await;
+    let postgres = !gw.db.args()[0].contains("sqlite");
+    // Hold every update of the tokens, as a failing write would.
+    let hold: &[&str] = if postgres {
+        &[
+            "CREATE FUNCTION hold_tokens() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'tokens held'; END $$",
+            "CREATE TRIGGER hold BEFORE UPDATE ON tokens FOR EACH ROW EXECUTE FUNCTION hold_tokens()",
+        ]
+    } else {
+        &[
+            "CREATE TRIGGER hold BEFORE UPDATE ON tokens BEGIN SELECT RAISE(ABORT, 'tokens held'); END",
+        ]
+    };
+    for statement in hold {
+        sqlx::query(sqlx::AssertSqlSafe(*statement))
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    let request_id = chat(&gw, &key).await;
+
+    // The writer retries the batch (after 0.1, 0.2, 0.4 and 0.8 s): while
+    // the counters cannot be saved, neither is the row.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let data = gw
+        .admin_ok(
+            "GET",
+            &format!("/api/logs/search?request_id={request_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(data["total"], 0, "a row without its usage: {data}");
+    let counted = "SELECT CAST(request_count AS BIGINT) FROM tokens";
+    let count: i64 = sqlx::query_scalar(counted)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+
+    let release = if postgres {
+        "DROP TRIGGER hold ON tokens"
+    } else {
+        "DROP TRIGGER hold"
+    };
+    sqlx::query(release).execute(&mut db).await.unwrap();
+    gw.log_row(&request_id).await;
+    let count: i64 = sqlx::query_scalar(counted)
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1, "the request counted once, with its row");
+    gw.stop().await;
 }
 
 #[tokio::test]
