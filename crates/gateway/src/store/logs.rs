@@ -1,7 +1,7 @@
 //! Log queries: batched inserts from the sink, admin search, details,
 //! retention deletes and the usage counters kept on tokens, groups and channels.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -205,14 +205,19 @@ fn push_filters_on(sql: &mut Sql, f: &LogFilter, p: &str) -> Result<(), StoreErr
 }
 
 /// Per-entity increments accumulated from a batch of log records.
+///
+/// Ordered maps: every instance updates the rows in the same order (tokens,
+/// groups, channels, each by key; after the batch's summary rows, ordered
+/// too), so batches of several instances writing at once on PostgreSQL wait
+/// for each other's row locks instead of deadlocking.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct UsageCounters {
     /// token id → (requests, amount, last access).
-    pub tokens: HashMap<i64, (i64, f64, i64)>,
+    pub tokens: BTreeMap<i64, (i64, f64, i64)>,
     /// group id → (requests, amount, last access).
-    pub groups: HashMap<String, (i64, f64, i64)>,
+    pub groups: BTreeMap<String, (i64, f64, i64)>,
     /// channel id → (requests, retries, amount, last access).
-    pub channels: HashMap<i64, (i64, i64, f64, i64)>,
+    pub channels: BTreeMap<i64, (i64, i64, f64, i64)>,
 }
 
 impl UsageCounters {
@@ -598,4 +603,55 @@ async fn update_counters(
         bound(text, &values).execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_are_updated_in_key_order_whatever_the_order_they_came_in() {
+        let mut counters = UsageCounters::default();
+        for id in (1..=20).rev() {
+            counters.add(&LogEntry::CountOnly(Box::new(LogRecord {
+                token_id: id,
+                group_id: format!("g{:02}", 21 - id),
+                channel_id: id * 7 % 20 + 1,
+                used_amount: 0.5,
+                created_at: 1_000 + id,
+                ..LogRecord::default()
+            })));
+        }
+        let keys: Vec<(&str, String)> = counters
+            .updates()
+            .into_iter()
+            .map(|(text, values)| {
+                let table = text.split_whitespace().nth(1).unwrap_or_default();
+                let key = match values.last() {
+                    Some(Value::Int(id)) => format!("{id:02}"),
+                    Some(Value::Text(id)) => (*id).to_owned(),
+                    other => panic!("{other:?}"),
+                };
+                (table, key)
+            })
+            .collect();
+        for table in ["tokens", r#""groups""#, "channels"] {
+            let in_table: Vec<&String> = keys
+                .iter()
+                .filter(|(t, _)| *t == table)
+                .map(|(_, k)| k)
+                .collect();
+            assert_eq!(in_table.len(), 20, "{table}: {keys:?}");
+            assert!(in_table.is_sorted(), "{table}: {in_table:?}");
+        }
+        let tables: Vec<&str> = keys.iter().map(|(t, _)| *t).collect();
+        assert!(
+            tables.is_sorted_by_key(|t| match *t {
+                "tokens" => 0,
+                r#""groups""# => 1,
+                _ => 2,
+            }),
+            "{tables:?}"
+        );
+    }
 }
