@@ -437,14 +437,6 @@ mod tests {
         assert_eq!(requests(&logs), 0, "not saved by the batch");
         writer.apply_usage_counters(&counters).unwrap();
         drop(writer);
-        let requests = |path: &Path| -> i64 {
-            Connection::open(path)
-                .unwrap()
-                .query_row("SELECT request_count FROM tokens WHERE id = 1", [], |row| {
-                    row.get(0)
-                })
-                .unwrap()
-        };
         assert_eq!(requests(&main), 204, "every request, count-only included");
         assert_eq!(
             requests(&logs),
