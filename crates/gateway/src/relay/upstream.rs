@@ -134,6 +134,13 @@ pub enum UpstreamClient {
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long the inline pool keeps an idle plain-HTTP connection: under the
+/// 5 s after which uvicorn (so vLLM and SGLang), llama.cpp's server, Node
+/// and Apache close theirs, so that a request never goes out on a
+/// connection the upstream is closing at that moment. Such upstreams are
+/// mostly near (a new connection costs a round trip, no TLS handshake),
+/// and under load connections are reused long before this.
+const PLAIN_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
 /// Idle connections keep their read buffers, which grow when events pile
 /// up in a busy socket; cap how many are kept per upstream host.
 const POOL_MAX_IDLE_PER_HOST: usize = 256;
@@ -172,7 +179,8 @@ fn direct_client() -> Result<DirectClient, UpstreamError> {
     tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
     tcp.set_nodelay(true);
     tcp.enforce_http(false);
-    let plain = inline::InlinePool::new(tcp.clone(), POOL_IDLE_TIMEOUT, POOL_MAX_IDLE_PER_HOST);
+    let plain =
+        inline::InlinePool::new(tcp.clone(), PLAIN_POOL_IDLE_TIMEOUT, POOL_MAX_IDLE_PER_HOST);
     let connector = HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()

@@ -394,3 +394,77 @@ async fn legacy_engines_path_authenticates_before_reading_the_body() {
     );
     gw.stop().await;
 }
+
+/// An upstream like uvicorn (vLLM, SGLang) whose five-second keep-alive
+/// timer fires just as a request arrives: a request that reaches a
+/// connection idle for 4.5 s or more finds it closed, unanswered. Any
+/// earlier request is answered. Returns the port and the connection count.
+async fn closes_idle_connections_upstream() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>)
+{
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Instant;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let body = chat_json("gpt-4o", "ok", Some((1, 1))).to_string();
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            counter.fetch_add(1, Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut idle_since: Option<Instant> = None;
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = socket.read(&mut buf).await
+                    && n > 0
+                {
+                    // The gateway's requests are small: one read holds one.
+                    if idle_since.is_some_and(|t| t.elapsed() >= Duration::from_millis(4500)) {
+                        return;
+                    }
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    idle_since = Some(Instant::now());
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn a_connection_idle_for_most_of_five_seconds_is_not_reused() {
+    use std::sync::atomic::Ordering;
+
+    let (port, accepted) = closes_idle_connections_upstream().await;
+    let gw = Gateway::start(&[]).await;
+    gw.model("gpt-4o").await;
+    gw.channel(json!({"type": 1, "name": "uvicorn", "base_url": format!("http://127.0.0.1:{port}/v1"), "models": ["gpt-4o"]})).await;
+    let key = gw.token("team", json!({"name": "ci"})).await;
+
+    let first = gw.post("/v1/chat/completions", &key, &chat()).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    // Soon after, the same connection carries the next request.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let soon = gw.post("/v1/chat/completions", &key, &chat()).await;
+    assert_eq!(soon.status, 200, "{}", soon.text);
+    assert_eq!(accepted.load(Ordering::SeqCst), 1, "reused while fresh");
+    // Past four idle seconds the pool no longer trusts it: a new connection.
+    tokio::time::sleep(Duration::from_millis(4600)).await;
+    let late = gw.post("/v1/chat/completions", &key, &chat()).await;
+    assert_eq!(late.status, 200, "{}", late.text);
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    let row = gw.log_row(&late.request_id()).await;
+    assert_eq!(row["code"], 200);
+    assert_eq!(row["retry_times"], 0, "{row}");
+    gw.stop().await;
+}

@@ -32,8 +32,13 @@ use self::codec::{BodyDecoder, Decoded, ResponseHead, encode_request_head};
 use self::conn::Conn;
 use super::{UpstreamError, UpstreamResponse, error_chain};
 
-/// How often idle connections past their time are closed.
+/// How often idle connections past their time are closed, at most.
 const SWEEP_EVERY: Duration = Duration::from_secs(15);
+/// How much sooner than an upstream's `Keep-Alive: timeout` the pool stops
+/// using a connection: the upstream's clock starts when it has sent the
+/// response, ours when we have read it, and a request takes a while to
+/// arrive.
+const KEEP_ALIVE_MARGIN: Duration = Duration::from_secs(1);
 
 /// Idle HTTP/1 connections to plain-HTTP upstreams, by host.
 #[derive(Debug)]
@@ -47,8 +52,9 @@ pub(super) struct InlinePool {
 impl InlinePool {
     /// A pool connecting with `connector` (plain TCP; its time-out and
     /// `TCP_NODELAY` apply), keeping at most `max_idle_per_host` idle
-    /// connections per host for at most `idle_timeout`. Inside a Tokio
-    /// runtime a background task closes expired connections.
+    /// connections per host for at most `idle_timeout`, or a second less
+    /// than the upstream's `Keep-Alive: timeout` when that is shorter.
+    /// Inside a Tokio runtime a background task closes expired connections.
     pub(super) fn new(
         connector: HttpConnector,
         idle_timeout: Duration,
@@ -61,7 +67,8 @@ impl InlinePool {
             max_idle_per_host,
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(sweep_while_alive(Arc::downgrade(&pool)));
+            let every = idle_timeout.clamp(Duration::from_millis(1), SWEEP_EVERY);
+            runtime.spawn(sweep_while_alive(Arc::downgrade(&pool), every));
         }
         pool
     }
@@ -124,6 +131,7 @@ impl InlinePool {
             conn: Some(conn),
             decoder: head.body,
             keep_alive: head.keep_alive,
+            keep_alive_timeout: head.keep_alive_timeout,
             pool: Arc::downgrade(self),
             authority,
         };
@@ -141,7 +149,7 @@ impl InlinePool {
         let mut idle = self.idle.lock().ok()?;
         let conns = idle.get_mut(authority)?;
         while let Some(mut conn) = conns.pop() {
-            if now.duration_since(conn.idle_since) < self.idle_timeout && conn.is_reusable() {
+            if now < conn.idle_until && conn.is_reusable() {
                 return Some(conn);
             }
         }
@@ -149,12 +157,18 @@ impl InlinePool {
     }
 
     /// Keep a connection whose response has ended, if it can take another
-    /// request and the host has room.
-    fn checkin(&self, authority: Authority, mut conn: Conn) {
-        if !conn.is_reusable() {
+    /// request, may stay idle a while (`upstream_timeout`: the upstream's
+    /// `Keep-Alive: timeout`) and the host has room.
+    fn checkin(&self, authority: Authority, mut conn: Conn, upstream_timeout: Option<Duration>) {
+        let idle_for = upstream_timeout.map_or(self.idle_timeout, |upstream| {
+            upstream
+                .saturating_sub(KEEP_ALIVE_MARGIN)
+                .min(self.idle_timeout)
+        });
+        if idle_for.is_zero() || !conn.is_reusable() {
             return;
         }
-        conn.idle_since = Instant::now();
+        conn.idle_until = Instant::now() + idle_for;
         if let Ok(mut idle) = self.idle.lock() {
             let conns = idle.entry(authority).or_default();
             if conns.len() < self.max_idle_per_host {
@@ -168,7 +182,7 @@ impl InlinePool {
         let now = Instant::now();
         if let Ok(mut idle) = self.idle.lock() {
             idle.retain(|_, conns| {
-                conns.retain(|c| now.duration_since(c.idle_since) < self.idle_timeout);
+                conns.retain(|c| now < c.idle_until);
                 !conns.is_empty()
             });
         }
@@ -184,9 +198,9 @@ impl InlinePool {
     }
 }
 
-/// Sweep `pool` every [`SWEEP_EVERY`] until it is dropped.
-async fn sweep_while_alive(pool: Weak<InlinePool>) {
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
+/// Sweep `pool` `every` so often until it is dropped.
+async fn sweep_while_alive(pool: Weak<InlinePool>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
@@ -205,6 +219,8 @@ struct InlineBody {
     conn: Option<Conn>,
     decoder: BodyDecoder,
     keep_alive: bool,
+    /// The upstream's `Keep-Alive: timeout`, if it sent one.
+    keep_alive_timeout: Option<Duration>,
     pool: Weak<InlinePool>,
     authority: Authority,
 }
@@ -215,7 +231,7 @@ impl InlineBody {
             && self.keep_alive
             && let Some(pool) = self.pool.upgrade()
         {
-            pool.checkin(self.authority.clone(), conn);
+            pool.checkin(self.authority.clone(), conn, self.keep_alive_timeout);
         }
     }
 

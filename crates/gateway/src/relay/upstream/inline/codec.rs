@@ -6,11 +6,15 @@
 //! is the hot path: it finds a size line with one `memchr` and hands the
 //! chunk's data out as a slice of the read buffer, without copying it.
 
+use std::time::Duration;
+
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use thiserror::Error;
 
+/// `Keep-Alive` (not a constant of the `http` crate: HTTP/2 forbids it).
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 /// The longest response head accepted.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The most header fields a response head may have.
@@ -93,6 +97,9 @@ pub(super) struct ResponseHead {
     pub body: BodyDecoder,
     /// Whether the connection may carry another request after this body.
     pub keep_alive: bool,
+    /// How long the upstream says it keeps the connection open while idle
+    /// (`Keep-Alive: timeout=N`), when it says so.
+    pub keep_alive_timeout: Option<Duration>,
 }
 
 /// Take the final response head from the front of `buf` once it is all
@@ -133,11 +140,13 @@ pub(super) fn parse_response_head(
         let keep_alive = version == Version::HTTP_11
             && !has_token(&headers, &CONNECTION, "close")
             && !matches!(body, BodyDecoder::UntilClose);
+        let keep_alive_timeout = keep_alive_timeout(&headers);
         return Ok(Some(ResponseHead {
             status,
             headers,
             body,
             keep_alive,
+            keep_alive_timeout,
         }));
     }
 }
@@ -196,6 +205,29 @@ fn last_coding_is_chunked(headers: &HeaderMap) -> bool {
         .next_back()
         .and_then(|v| v.as_bytes().rsplit(|&b| b == b',').next())
         .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+}
+
+/// The `timeout` parameter of a `Keep-Alive` field (RFC 2068 §19.7.1.1,
+/// sent by Node, Apache and others as `Keep-Alive: timeout=5, max=100`):
+/// the seconds the server keeps an idle connection open.
+fn keep_alive_timeout(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get_all(KEEP_ALIVE)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .find_map(|param| {
+            let (name, value) = param.trim_ascii().split_at_checked(b"timeout=".len())?;
+            if !name.eq_ignore_ascii_case(b"timeout=") {
+                return None;
+            }
+            let value = value.trim_ascii();
+            let value = value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""))
+                .unwrap_or(value);
+            std::str::from_utf8(value).ok()?.parse().ok()
+        })
+        .map(Duration::from_secs)
 }
 
 fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {

@@ -41,8 +41,9 @@ pub(super) struct Conn {
     /// Bytes read and not yet taken: the rest of a head, body data.
     pub(super) read: BytesMut,
     next_read: usize,
-    /// When the connection last finished a response (for the pool).
-    pub(super) idle_since: Instant,
+    /// Until when the pool may hand the connection out again (set when
+    /// it goes back to the pool).
+    pub(super) idle_until: Instant,
 }
 
 impl Conn {
@@ -52,7 +53,7 @@ impl Conn {
             stream,
             read: BytesMut::new(),
             next_read: FIRST_READ,
-            idle_since: Instant::now(),
+            idle_until: Instant::now(),
         }
     }
 

@@ -357,3 +357,53 @@ async fn a_malformed_chunked_body_is_a_body_error() {
     );
     assert_eq!(pool.idle_count(), 0);
 }
+
+fn ok_keeping_alive_for_2s(_: &str) -> String {
+    "HTTP/1.1 200 OK\r\nkeep-alive: timeout=2\r\ncontent-length: 2\r\n\r\n{}".to_owned()
+}
+
+fn ok_keeping_alive_for_3s(_: &str) -> String {
+    "HTTP/1.1 200 OK\r\nkeep-alive: timeout=3, max=100\r\ncontent-length: 2\r\n\r\n{}".to_owned()
+}
+
+fn ok_keeping_alive_for_1s(_: &str) -> String {
+    "HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 2\r\n\r\n{}".to_owned()
+}
+
+#[tokio::test]
+async fn a_connection_is_used_until_a_second_before_the_upstreams_keep_alive_timeout() {
+    let (short, short_accepted, _r1) = keep_alive_upstream(ok_keeping_alive_for_2s).await;
+    let (long, long_accepted, _r2) = keep_alive_upstream(ok_keeping_alive_for_3s).await;
+    let pool = pool();
+    for port in [short, long] {
+        assert_eq!(
+            body_text(send(&pool, port, "{}").await.unwrap()).await,
+            "{}"
+        );
+    }
+    assert_eq!(pool.idle_count(), 2);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // `timeout=2`: kept for one second, so past its time; `timeout=3`: two.
+    for port in [short, long] {
+        assert_eq!(
+            body_text(send(&pool, port, "{}").await.unwrap()).await,
+            "{}"
+        );
+    }
+    assert_eq!(short_accepted.load(Ordering::SeqCst), 2, "reconnected");
+    assert_eq!(long_accepted.load(Ordering::SeqCst), 1, "reused");
+}
+
+#[tokio::test]
+async fn a_connection_the_upstream_keeps_a_second_or_less_is_not_kept() {
+    let (port, accepted, _requests) = keep_alive_upstream(ok_keeping_alive_for_1s).await;
+    let pool = pool();
+    for _ in 0..2 {
+        assert_eq!(
+            body_text(send(&pool, port, "{}").await.unwrap()).await,
+            "{}"
+        );
+        assert_eq!(pool.idle_count(), 0);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}

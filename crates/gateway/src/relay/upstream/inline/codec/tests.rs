@@ -74,6 +74,35 @@ fn a_response_head_is_taken_once_whole_with_informational_heads_skipped() {
 }
 
 #[test]
+fn the_upstreams_keep_alive_timeout_is_read_from_its_keep_alive_field() {
+    let timeout_of = |fields: &str| {
+        let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n{fields}\r\n");
+        head_of(&reply, &Method::POST)
+            .unwrap()
+            .unwrap()
+            .keep_alive_timeout
+            .map(|t| t.as_secs())
+    };
+    for (fields, timeout) in [
+        ("", None),
+        ("Keep-Alive: timeout=5\r\n", Some(5)),
+        ("keep-alive: timeout=5, max=100\r\n", Some(5)),
+        ("Keep-Alive: max=100,TIMEOUT=30\r\n", Some(30)),
+        (
+            "Keep-Alive: max=100\r\nKeep-Alive: timeout=\"2\"\r\n",
+            Some(2),
+        ),
+        ("Keep-Alive: timeout=0\r\n", Some(0)),
+        ("Keep-Alive: timeout=soon\r\n", None),
+        ("Keep-Alive: timeouts=5\r\n", None),
+        ("Keep-Alive: xtimeout=5\r\n", None),
+        ("X-Keep-Alive: timeout=5\r\n", None),
+    ] {
+        assert_eq!(timeout_of(fields), timeout, "{fields:?}");
+    }
+}
+
+#[test]
 fn body_framing_follows_rfc_9112() {
     let cases: [(&str, &Method, BodyDecoder, bool); 9] = [
         (
