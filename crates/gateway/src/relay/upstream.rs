@@ -133,7 +133,11 @@ pub enum UpstreamClient {
 }
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How long an idle pooled connection is kept (HTTPS, and every upstream
+/// reqwest reaches): under the 60 s after which AWS load balancers close
+/// idle connections by default (nginx: 75 s), so that a request is not sent
+/// on a connection the upstream's side is closing at that moment.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(55);
 /// How long the inline pool keeps an idle plain-HTTP connection: under the
 /// 5 s after which uvicorn (so vLLM and SGLang), llama.cpp's server, Node
 /// and Apache close theirs, so that a request never goes out on a
