@@ -199,7 +199,13 @@ impl App {
     ) -> Result<(), StartError> {
         let make = router(self.state.clone());
         let graceful = Arc::new(Shutdown::default());
-        let server = tokio::spawn(ingress::serve::serve(listener, make, graceful.clone()));
+        let idle = self.state.config.client_idle_timeout;
+        let server = tokio::spawn(ingress::serve::serve(
+            listener,
+            make,
+            graceful.clone(),
+            idle,
+        ));
         shutdown.await;
         tracing::info!("shutting down: no new connections; finishing in-flight requests");
         graceful.start();

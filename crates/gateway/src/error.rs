@@ -6,6 +6,8 @@
 //! or Gemini `{"error":{"code","message","status"}}`. Rendering has no side
 //! effects; the relay logs errors where they happen.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -91,6 +93,19 @@ impl ApiError {
         .with_code("request_too_large")
     }
 
+    /// 408, the client stopped sending its request body for `idle`.
+    pub fn request_timeout(idle: Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "invalid_request_error",
+            format!(
+                "the request body stalled: nothing arrived for {} s",
+                idle.as_secs_f64()
+            ),
+        )
+        .with_code("request_timeout")
+    }
+
     /// 503, nothing can serve the request.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "aiproxy_error", message)
@@ -162,7 +177,8 @@ impl ApiError {
 
 fn anthropic_type(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        400 | 413 | 422 => "invalid_request_error",
+        400 | 408 | 422 => "invalid_request_error",
+        413 => "request_too_large",
         401 => "authentication_error",
         403 => "permission_error",
         404 => "not_found_error",
@@ -175,6 +191,7 @@ fn anthropic_type(status: StatusCode) -> &'static str {
 fn gemini_status(status: StatusCode) -> &'static str {
     match status.as_u16() {
         400 | 413 | 422 => "INVALID_ARGUMENT",
+        408 => "DEADLINE_EXCEEDED",
         401 => "UNAUTHENTICATED",
         403 => "PERMISSION_DENIED",
         404 => "NOT_FOUND",

@@ -15,6 +15,7 @@ pub mod channel_balance;
 pub mod channel_test;
 pub mod config;
 pub mod error;
+pub mod gather;
 pub mod ingress;
 pub mod limits;
 pub mod logs;

@@ -106,6 +106,13 @@ pub struct Cli {
     #[arg(long, env = "STREAM_IDLE_TIMEOUT", default_value_t = 300)]
     pub stream_idle_timeout: u64,
 
+    /// Seconds a client connection may stay silent while the gateway waits
+    /// for it: for a request's head (an idle keep-alive connection included;
+    /// it is then closed) or for the next part of a request body (answered
+    /// with 408). 0: no limit.
+    #[arg(long, env = "CLIENT_IDLE_TIMEOUT", default_value_t = 75)]
+    pub client_idle_timeout: u64,
+
     /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,

@@ -114,6 +114,9 @@ pub struct Config {
     pub sync_frequency: Duration,
     /// Stream idle timeout.
     pub stream_idle_timeout: Duration,
+    /// How long a client connection may stay silent while a request's
+    /// head or body is awaited; `None`: no limit.
+    pub client_idle_timeout: Option<Duration>,
     /// Graceful shutdown bound.
     pub shutdown_timeout: Duration,
     /// Ban duration for (channel, model) pairs.
@@ -210,6 +213,8 @@ impl Config {
             max_response_body_size: cli.max_response_body_size,
             sync_frequency: Duration::from_secs(cli.sync_frequency.max(1)),
             stream_idle_timeout: Duration::from_secs(cli.stream_idle_timeout.max(1)),
+            client_idle_timeout: (cli.client_idle_timeout > 0)
+                .then(|| Duration::from_secs(cli.client_idle_timeout)),
             shutdown_timeout: Duration::from_secs(cli.shutdown_timeout),
             channel_ban: Duration::from_secs(cli.channel_ban_seconds.max(1)),
             log_queue_capacity: cli.log_queue_capacity.max(16),

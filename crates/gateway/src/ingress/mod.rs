@@ -12,14 +12,25 @@ pub mod openai;
 pub mod responses;
 pub mod serve;
 
+use std::time::Duration;
+
 use axum::body::Body;
 use bytes::Bytes;
 use http::HeaderMap;
+use http_body_util::BodyExt;
 
 use crate::error::ApiError;
+use crate::gather::Gathered;
 
-/// Read a request body, refusing more than `limit` bytes with 413.
-pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Read a request body, refusing more than `limit` bytes with 413, and
+/// with 408 a body whose next part does not arrive within `idle` (`None`:
+/// no limit). The timer is only armed while the body has nothing ready.
+pub async fn read_body(
+    headers: &HeaderMap,
+    mut body: Body,
+    limit: usize,
+    idle: Option<Duration>,
+) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -27,15 +38,23 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(ApiError::payload_too_large(limit));
     }
-    let collected =
-        http_body_util::BodyExt::collect(http_body_util::Limited::new(body, limit)).await;
-    match collected {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(ApiError::payload_too_large(limit))
+    let mut gathered = Gathered::default();
+    loop {
+        let frame = match idle {
+            Some(idle) => tokio::time::timeout(idle, body.frame())
+                .await
+                .map_err(|_| ApiError::request_timeout(idle))?,
+            None => body.frame().await,
+        };
+        let Some(frame) = frame else { break };
+        let frame = frame
+            .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            if gathered.len() + data.len() > limit {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            gathered.push(data);
         }
-        Err(e) => Err(ApiError::bad_request(format!(
-            "could not read the request body: {e}"
-        ))),
     }
+    Ok(gathered.into_bytes())
 }

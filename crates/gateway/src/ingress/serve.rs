@@ -1,7 +1,9 @@
 //! The accept loop: takes client connections off the listener, serves each
-//! on its own task with HTTP/1.1 (or HTTP/2 with prior knowledge), and on
-//! shutdown stops accepting, asks every connection to finish its in-flight
-//! request and close, and waits for them.
+//! on its own task with HTTP/1.1 (or HTTP/2 with prior knowledge, told
+//! apart by the connection's first bytes), closes connections that send no
+//! request head within the client idle timeout, and on shutdown stops
+//! accepting, asks every connection to finish its in-flight request and
+//! close, and waits for them.
 //!
 //! This is what `axum::serve` does, minus its cost on the hot path: axum
 //! polls a shutdown future beside the connection every time the connection
@@ -18,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
@@ -47,10 +49,51 @@ impl Shutdown {
     }
 }
 
+/// The HTTP/2 connection preface (RFC 9113 §3.4).
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// How soon a connection that has sent part of the HTTP/2 preface is
+/// looked at again.
+const PREFACE_RETRY: Duration = Duration::from_millis(5);
+
+/// How connections are served: one builder per HTTP version, and the
+/// client idle timeout.
+#[derive(Debug)]
+struct Protocols {
+    http1: auto::Builder<TokioExecutor>,
+    http2: auto::Builder<TokioExecutor>,
+    idle: Option<Duration>,
+}
+
+impl Protocols {
+    fn new(idle: Option<Duration>) -> Self {
+        let mut http1 = auto::Builder::new(TokioExecutor::new());
+        if let Some(idle) = idle {
+            http1
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(idle);
+        }
+        Self {
+            http1: http1.http1_only(),
+            http2: auto::Builder::new(TokioExecutor::new()).http2_only(),
+            idle,
+        }
+    }
+}
+
 /// Serve `listener` with `make` until `shutdown` starts, then wait for the
-/// open connections to finish (the caller bounds the wait).
-pub async fn serve(listener: TcpListener, make: MakeConnection, shutdown: Arc<Shutdown>) {
-    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+/// open connections to finish (the caller bounds the wait). A connection
+/// is closed when, within `idle`, it does not say which HTTP it speaks
+/// (its first bytes) or, on HTTP/1.1, does not send a whole request head
+/// once it is idle (a keep-alive connection left open, a client sending
+/// its head a byte at a time).
+pub async fn serve(
+    listener: TcpListener,
+    make: MakeConnection,
+    shutdown: Arc<Shutdown>,
+    idle: Option<Duration>,
+) {
+    let protocols = Arc::new(Protocols::new(idle));
     let connections = TaskTracker::new();
     let stopping = shutdown.notify.notified();
     tokio::pin!(stopping);
@@ -71,7 +114,7 @@ pub async fn serve(listener: TcpListener, make: MakeConnection, shutdown: Arc<Sh
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
-        let connection = serve_connection(&builder, tcp, peer, &make, &shutdown);
+        let connection = serve_connection(&protocols, tcp, peer, &make, &shutdown);
         connections.spawn(connection);
     }
     drop(listener);
@@ -81,26 +124,71 @@ pub async fn serve(listener: TcpListener, make: MakeConnection, shutdown: Arc<Sh
 
 /// One client connection, shut down gracefully when `shutdown` starts.
 fn serve_connection(
-    builder: &Arc<auto::Builder<TokioExecutor>>,
+    protocols: &Arc<Protocols>,
     tcp: TcpStream,
     peer: SocketAddr,
     make: &MakeConnection,
     shutdown: &Arc<Shutdown>,
 ) -> impl Future<Output = ()> + Send + 'static {
-    let builder = builder.clone();
+    let protocols = protocols.clone();
     let service = make.connection(peer);
     let shutdown = shutdown.clone();
     async move {
+        let mut signal = Box::pin(shutdown.notify.clone().notified_owned());
+        // The shutdown signal is polled first, so this task's waker is
+        // registered with it from here on.
+        let builder = tokio::select! {
+            biased;
+            () = signal.as_mut() => return,
+            opening = opening(&tcp, protocols.idle) => match opening {
+                Some(Opening::Http1) => &protocols.http1,
+                Some(Opening::Http2) => &protocols.http2,
+                None => return,
+            },
+        };
         let graceful = Graceful {
             connection: Box::pin(builder.serve_connection(TokioIo::new(tcp), service)),
-            signal: Box::pin(shutdown.notify.clone().notified_owned()),
+            _signal: signal,
             shutdown,
-            registered: false,
             closing: false,
         };
         if let Err(e) = graceful.await {
             tracing::trace!(error = %e, "connection ended with an error");
         }
+    }
+}
+
+/// Which HTTP a connection speaks, from its first bytes.
+enum Opening {
+    Http1,
+    Http2,
+}
+
+/// Look at (without taking) the connection's first bytes: the HTTP/2
+/// preface, or anything else (HTTP/1). `None` when the client closes, fails
+/// or says nothing telling within `idle`.
+async fn opening(tcp: &TcpStream, idle: Option<Duration>) -> Option<Opening> {
+    match idle {
+        Some(idle) => tokio::time::timeout(idle, peek_opening(tcp)).await.ok()?,
+        None => peek_opening(tcp).await,
+    }
+}
+
+async fn peek_opening(tcp: &TcpStream) -> Option<Opening> {
+    let mut start = [0u8; H2_PREFACE.len()];
+    loop {
+        let n = tcp.peek(&mut start).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        if start[..n] != H2_PREFACE[..n] {
+            return Some(Opening::Http1);
+        }
+        if n == H2_PREFACE.len() {
+            return Some(Opening::Http2);
+        }
+        // Part of the preface: the rest is on its way.
+        tokio::time::sleep(PREFACE_RETRY).await;
     }
 }
 
@@ -127,11 +215,10 @@ type ServedConnection<'a> = auto::Connection<'a, TokioIo<TcpStream>, Connection,
 struct Graceful<'a> {
     connection: Pin<Box<ServedConnection<'a>>>,
     shutdown: Arc<Shutdown>,
-    /// Polled once, to register this task's waker with the shutdown signal
-    /// (a spawned task's waker never changes); afterwards only the flag is
-    /// read.
-    signal: Pin<Box<OwnedNotified>>,
-    registered: bool,
+    /// Already polled, so this task's waker is registered with the shutdown
+    /// signal (a spawned task's waker never changes): kept to stay
+    /// registered, and only the flag is read.
+    _signal: Pin<Box<OwnedNotified>>,
     /// The connection was asked to close.
     closing: bool,
 }
@@ -141,13 +228,9 @@ impl Future for Graceful<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        if !this.closing {
-            let signalled = !std::mem::replace(&mut this.registered, true)
-                && this.signal.as_mut().poll(cx).is_ready();
-            if signalled || this.shutdown.started() {
-                this.closing = true;
-                this.connection.as_mut().graceful_shutdown();
-            }
+        if !this.closing && this.shutdown.started() {
+            this.closing = true;
+            this.connection.as_mut().graceful_shutdown();
         }
         this.connection.as_mut().poll(cx)
     }

@@ -21,6 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use rustls_platform_verifier::BuilderVerifierExt;
 use thiserror::Error;
 
+use crate::gather::Gathered;
 use crate::providers::UpstreamTarget;
 
 /// A failure reaching or reading an upstream.
@@ -71,28 +72,19 @@ impl UpstreamResponse {
     /// Read the whole body, failing past `limit` bytes or when no data
     /// arrives for `idle`.
     pub async fn read_all(mut self, limit: usize, idle: Duration) -> Result<Bytes, UpstreamError> {
-        let mut first: Option<Bytes> = None;
-        let mut buf: Vec<u8> = Vec::new();
+        let mut gathered = Gathered::default();
         loop {
             let next = tokio::time::timeout(idle, self.body.next())
                 .await
                 .map_err(|_| UpstreamError::Idle(idle))?;
             let Some(chunk) = next else { break };
             let chunk = chunk?;
-            let total = first.as_ref().map_or(0, Bytes::len) + buf.len() + chunk.len();
-            if total > limit {
+            if gathered.len() + chunk.len() > limit {
                 return Err(UpstreamError::TooLarge(limit));
             }
-            match first.take() {
-                None if buf.is_empty() => first = Some(chunk),
-                Some(prev) => {
-                    buf.extend_from_slice(&prev);
-                    buf.extend_from_slice(&chunk);
-                }
-                None => buf.extend_from_slice(&chunk),
-            }
+            gathered.push(chunk);
         }
-        Ok(first.unwrap_or_else(|| Bytes::from(buf)))
+        Ok(gathered.into_bytes())
     }
 }
 

@@ -12,6 +12,7 @@ mod admin_tenants;
 mod alerts;
 mod balances;
 mod channel_tests;
+mod client_timeouts;
 mod dashboard;
 mod fastgpt;
 mod keys_at_rest;
