@@ -2,7 +2,8 @@
 //! that sends no request head in time is closed (silent from the start,
 //! sending its head a byte at a time, or idle after a keep-alive request);
 //! a request body that stalls is answered 408 in the client's protocol; a
-//! body that keeps coming, however slowly, is relayed; 0 turns it off.
+//! body that keeps coming, however slowly, is relayed; answers that take
+//! longer are not affected; 0 turns it off.
 
 use std::time::{Duration, Instant};
 
@@ -10,13 +11,17 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::upstream::chat_json;
+use crate::support::upstream::{chat_json, chat_sse, frames_text};
 use crate::support::{FakeUpstream, Gateway, Reply};
 
 async fn gateway(idle_seconds: &str) -> (Gateway, String, FakeUpstream) {
     let up =
         FakeUpstream::start(|_, _| Reply::Json(200, chat_json("gpt-4o", "Hello!", Some((9, 3)))))
             .await;
+    gateway_before(up, idle_seconds).await
+}
+
+async fn gateway_before(up: FakeUpstream, idle_seconds: &str) -> (Gateway, String, FakeUpstream) {
     let gw = Gateway::start(&["--client-idle-timeout", idle_seconds]).await;
     gw.model("gpt-4o").await;
     gw.channel(json!({"type": 1, "name": "up", "base_url": up.base_url(), "models": ["gpt-4o"]}))
@@ -241,5 +246,47 @@ async fn http2_is_told_from_a_preface_split_across_writes_and_a_stalled_one_is_c
     // An HTTP/2 connection is closed at shutdown once its client has
     // acknowledged the GOAWAY: this one never would.
     drop(split);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn answers_that_take_longer_than_the_timeout_are_not_cut() {
+    let frames = chat_sse(
+        "gpt-4o",
+        &["a", "b", "c"],
+        Some((5, 3)),
+        Duration::from_millis(600),
+    );
+    let expected = frames_text(frames.clone());
+    let up = FakeUpstream::start(move |_, n| match n {
+        0 => Reply::Delay(
+            Duration::from_millis(1800),
+            Box::new(Reply::Json(200, chat_json("gpt-4o", "late", Some((9, 3))))),
+        ),
+        _ => Reply::Sse(frames.clone()),
+    })
+    .await;
+    let (gw, key, _up) = gateway_before(up, "1").await;
+    let slow = gw
+        .post(
+            "/v1/chat/completions",
+            &key,
+            &serde_json::from_str(&chat()).unwrap(),
+        )
+        .await;
+    assert_eq!(slow.status, 200, "{}", slow.text);
+    assert_eq!(slow.json["choices"][0]["message"]["content"], "late");
+
+    let streamed =
+        json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hi"}]});
+    let stream = gw.post("/v1/chat/completions", &key, &streamed).await;
+    assert_eq!(stream.status, 200, "{}", stream.text);
+    // 2.4 s of events, all relayed (the usage chunk the gateway asked for
+    // is not passed on: the client did not ask for it).
+    let without_usage: String = expected
+        .split_inclusive("\n\n")
+        .filter(|frame| !frame.contains("\"usage\""))
+        .collect();
+    assert_eq!(stream.text, without_usage);
     gw.stop().await;
 }
