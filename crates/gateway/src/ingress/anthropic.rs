@@ -109,13 +109,7 @@ async fn count(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (principal, _) = authenticated(app, peer, headers)?;
-    let body = read_body(
-        headers,
-        body,
-        app.config.max_request_body_size,
-        app.config.client_idle_timeout,
-    )
-    .await?;
+    let body = read_body(headers, body, &app.config).await?;
     let head = parse_head(Protocol::Anthropic, &body, &PathParams::default())?;
     let allow = principal.allowed_models();
     if !allow.is_empty() && !allow.iter().any(|m| m.eq_ignore_ascii_case(&head.model)) {

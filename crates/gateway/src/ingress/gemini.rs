@@ -145,13 +145,7 @@ async fn count_tokens(
     body: Body,
 ) -> Result<Response, ApiError> {
     authenticated(app, peer, headers)?;
-    let body = read_body(
-        headers,
-        body,
-        app.config.max_request_body_size,
-        app.config.client_idle_timeout,
-    )
-    .await?;
+    let body = read_body(headers, body, &app.config).await?;
     let total = estimate(&body)?;
     Ok(Json(json!({ "totalTokens": total })).into_response())
 }

@@ -131,13 +131,7 @@ async fn prepare(
 ) -> Result<RelayRequest, ApiError> {
     let headers = &incoming.headers;
     let (principal, ip) = authenticated(app, incoming.peer, headers)?;
-    let mut body = read_body(
-        headers,
-        body,
-        app.config.max_request_body_size,
-        app.config.client_idle_timeout,
-    )
-    .await?;
+    let mut body = read_body(headers, body, &app.config).await?;
     let mut resumed = None;
     if incoming.protocol == Protocol::Responses {
         let group = (!principal.is_internal()).then(|| principal.group_id());

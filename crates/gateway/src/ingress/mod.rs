@@ -12,25 +12,25 @@ pub mod openai;
 pub mod responses;
 pub mod serve;
 
-use std::time::Duration;
-
 use axum::body::Body;
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body_util::BodyExt;
 
+use crate::config::Config;
 use crate::error::ApiError;
 use crate::gather::Gathered;
 
-/// Read a request body, refusing more than `limit` bytes with 413, and
-/// with 408 a body whose next part does not arrive within `idle` (`None`:
-/// no limit). The timer is only armed while the body has nothing ready.
+/// Read a request body, refusing more than `MAX_REQUEST_BODY_SIZE` bytes
+/// with 413, and with 408 a body whose next part does not arrive within
+/// `CLIENT_IDLE_TIMEOUT` (when set). The timer is only armed while the
+/// body has nothing ready.
 pub async fn read_body(
     headers: &HeaderMap,
     mut body: Body,
-    limit: usize,
-    idle: Option<Duration>,
+    config: &Config,
 ) -> Result<Bytes, ApiError> {
+    let (limit, idle) = (config.max_request_body_size, config.client_idle_timeout);
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

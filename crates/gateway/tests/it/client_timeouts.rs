@@ -81,6 +81,17 @@ fn post_head(path: &str, key: &str, length: usize) -> String {
     )
 }
 
+/// A connection that has sent the head of a POST of `body` to `path` and
+/// its first 10 bytes, and then stalls.
+async fn stalled_post(gw: &Gateway, path: &str, key: &str, body: &str) -> TcpStream {
+    let mut tcp = connect(gw).await;
+    tcp.write_all(post_head(path, key, body.len()).as_bytes())
+        .await
+        .unwrap();
+    tcp.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tcp
+}
+
 fn chat() -> String {
     json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}).to_string()
 }
@@ -131,12 +142,7 @@ async fn a_request_body_that_stalls_is_answered_408_in_the_clients_protocol() {
     let (gw, key, up) = gateway("1").await;
     let body = chat();
 
-    let mut openai = connect(&gw).await;
-    openai
-        .write_all(post_head("/v1/chat/completions", &key, body.len()).as_bytes())
-        .await
-        .unwrap();
-    openai.write_all(&body.as_bytes()[..10]).await.unwrap();
+    let mut openai = stalled_post(&gw, "/v1/chat/completions", &key, &body).await;
     let started = Instant::now();
     let (status, error) = answer(&mut openai).await;
     assert!(started.elapsed() >= Duration::from_millis(900));
@@ -153,12 +159,7 @@ async fn a_request_body_that_stalls_is_answered_408_in_the_clients_protocol() {
     assert!(error["aiproxy"].as_str().is_some_and(|id| !id.is_empty()));
 
     let claude = json!({"model": "gpt-4o", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}).to_string();
-    let mut anthropic = connect(&gw).await;
-    anthropic
-        .write_all(post_head("/v1/messages", &key, claude.len()).as_bytes())
-        .await
-        .unwrap();
-    anthropic.write_all(&claude.as_bytes()[..10]).await.unwrap();
+    let mut anthropic = stalled_post(&gw, "/v1/messages", &key, &claude).await;
     let (status, error) = answer(&mut anthropic).await;
     assert_eq!(status, "http/1.1 408 request timeout", "{error}");
     assert_eq!(error["type"], "error", "{error}");
@@ -194,12 +195,7 @@ async fn zero_turns_the_client_idle_timeout_off() {
     let (gw, key, _up) = gateway("0").await;
     let body = chat();
     let mut silent = connect(&gw).await;
-    let mut stalled = connect(&gw).await;
-    stalled
-        .write_all(post_head("/v1/chat/completions", &key, body.len()).as_bytes())
-        .await
-        .unwrap();
-    stalled.write_all(&body.as_bytes()[..10]).await.unwrap();
+    let mut stalled = stalled_post(&gw, "/v1/chat/completions", &key, &body).await;
     let window = Duration::from_millis(2500);
     let (silent_closed, stalled_closed) = tokio::join!(
         closed_after(&mut silent, window),
