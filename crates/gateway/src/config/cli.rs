@@ -109,7 +109,8 @@ pub struct Cli {
     /// Seconds a client connection may stay silent while the gateway waits
     /// for it: for a request's head (an idle keep-alive connection included;
     /// it is then closed) or for the next part of a request body (answered
-    /// with 408). 0: no limit.
+    /// with 408). An HTTP/2 connection silent that long is pinged, and
+    /// closed if the ping goes unanswered as long. 0: no limit.
     #[arg(long, env = "CLIENT_IDLE_TIMEOUT", default_value_t = 75)]
     pub client_idle_timeout: u64,
 

@@ -1,7 +1,8 @@
 //! The accept loop: takes client connections off the listener, serves each
 //! on its own task with HTTP/1.1 (or HTTP/2 with prior knowledge, told
 //! apart by the connection's first bytes), closes connections that send no
-//! request head within the client idle timeout, and on shutdown stops
+//! request head within the client idle timeout (HTTP/2: that leave a ping
+//! unanswered after as long a quiet spell), and on shutdown stops
 //! accepting, asks every connection to finish its in-flight request and
 //! close, and waits for them.
 //!
@@ -73,9 +74,21 @@ impl Protocols {
                 .timer(TokioTimer::new())
                 .header_read_timeout(idle);
         }
+        let mut http2 = auto::Builder::new(TokioExecutor::new());
+        if let Some(idle) = idle {
+            // HTTP/2 has no request-head timeout: a connection that has been
+            // quiet for `idle` is pinged instead, and closed if the ping is
+            // not answered within `idle` (a client that vanished without a
+            // FIN, or one that never answers frames).
+            http2
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(idle)
+                .keep_alive_timeout(idle);
+        }
         Self {
             http1: http1.http1_only(),
-            http2: auto::Builder::new(TokioExecutor::new()).http2_only(),
+            http2: http2.http2_only(),
             idle,
         }
     }
@@ -86,7 +99,8 @@ impl Protocols {
 /// is closed when, within `idle`, it does not say which HTTP it speaks
 /// (its first bytes) or, on HTTP/1.1, does not send a whole request head
 /// once it is idle (a keep-alive connection left open, a client sending
-/// its head a byte at a time).
+/// its head a byte at a time), or, on HTTP/2, does not answer the ping
+/// sent after `idle` without a frame from it.
 pub async fn serve(
     listener: TcpListener,
     make: MakeConnection,

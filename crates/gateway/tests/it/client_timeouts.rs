@@ -3,7 +3,8 @@
 //! sending its head a byte at a time, or idle after a keep-alive request);
 //! a request body that stalls is answered 408 in the client's protocol; a
 //! body that keeps coming, however slowly, is relayed; answers that take
-//! longer are not affected; 0 turns it off.
+//! longer are not affected; an HTTP/2 client that answers no ping is
+//! closed, one that answers is kept; 0 turns it off.
 
 use std::time::{Duration, Instant};
 
@@ -242,6 +243,79 @@ async fn http2_is_told_from_a_preface_split_across_writes_and_a_stalled_one_is_c
     // An HTTP/2 connection is closed at shutdown once its client has
     // acknowledged the GOAWAY: this one never would.
     drop(split);
+    gw.stop().await;
+}
+
+/// The type of each HTTP/2 frame the server sends on `tcp` until it closes
+/// the connection (or `within` passes), and how long that took.
+async fn frames_until_closed(tcp: &mut TcpStream, within: Duration) -> (Vec<u8>, Option<Duration>) {
+    let started = Instant::now();
+    let mut types = Vec::new();
+    let read = async {
+        let mut head = [0u8; 9];
+        while tcp.read_exact(&mut head).await.is_ok() {
+            types.push(head[3]);
+            let length =
+                usize::from(head[0]) << 16 | usize::from(head[1]) << 8 | usize::from(head[2]);
+            let mut payload = vec![0u8; length];
+            if tcp.read_exact(&mut payload).await.is_err() {
+                break;
+            }
+        }
+    };
+    let closed = tokio::time::timeout(within, read)
+        .await
+        .ok()
+        .map(|()| started.elapsed());
+    (types, closed)
+}
+
+#[tokio::test]
+async fn an_http2_client_that_leaves_a_ping_unanswered_is_closed_and_one_that_answers_is_kept() {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    const SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
+    const PING: u8 = 6;
+    const GOAWAY: u8 = 7;
+    let (gw, _key, _up) = gateway("1").await;
+
+    // A client that opens the connection, then never sends another frame.
+    let mut mute = connect(&gw).await;
+    mute.write_all(PREFACE).await.unwrap();
+    mute.write_all(&SETTINGS).await.unwrap();
+    let (types, closed) = frames_until_closed(&mut mute, Duration::from_secs(8)).await;
+    let closed = closed.expect("a client that answers no ping is not kept");
+    assert!(
+        types.contains(&PING),
+        "pinged before being closed: {types:?}"
+    );
+    assert!(types.contains(&GOAWAY), "told why: {types:?}");
+    assert!(
+        closed >= Duration::from_millis(1800),
+        "a quiet spell, then a ping's wait: {closed:?}"
+    );
+
+    // A client whose HTTP/2 stack answers pings keeps its connection through
+    // quiet spells longer than the timeout.
+    let tcp = connect(&gw).await;
+    let (mut sender, connection) =
+        hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .handshake::<_, String>(hyper_util::rt::TokioIo::new(tcp))
+            .await
+            .unwrap();
+    let driven = tokio::spawn(connection);
+    for _ in 0..2 {
+        let status = hyper::Request::get(format!("{}/api/status", gw.url))
+            .body(String::new())
+            .unwrap();
+        let response = sender.send_request(status).await.unwrap();
+        assert_eq!(response.status(), 200);
+        tokio::time::sleep(Duration::from_millis(3200)).await;
+        assert!(
+            !driven.is_finished(),
+            "the answering client is kept after 3.2 s quiet"
+        );
+    }
+    drop(sender);
     gw.stop().await;
 }
 
