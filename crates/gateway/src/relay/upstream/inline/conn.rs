@@ -2,14 +2,16 @@
 //! buffer its reads fill. Whichever task waits on it reads it directly, so
 //! an upstream read wakes that task once and nothing else.
 
+use std::future::Future;
 use std::io;
-use std::task::{Context, Poll, Waker};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::Method;
 use thiserror::Error;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::codec::{ResponseHead, WireError, parse_response_head};
@@ -81,25 +83,25 @@ impl Conn {
     }
 
     /// Read what the socket has into the buffer: `Ok(0)` at end of file.
+    ///
+    /// The read goes through tokio's `poll_read`, which takes a read that
+    /// left room in the buffer as proof that the socket is drained: the
+    /// next call waits for the reactor instead of asking the kernel again
+    /// (`try_read` would, and get `EAGAIN`: a second system call for every
+    /// streamed event).
     pub(super) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        loop {
-            std::task::ready!(self.stream.poll_read_ready(cx))?;
-            let room = self.read.capacity() - self.read.len();
-            if room < MIN_ROOM {
-                self.read.reserve(self.next_read);
-            }
-            let room = self.read.capacity() - self.read.len();
-            match self.stream.try_read_buf(&mut self.read) {
-                Ok(n) => {
-                    if n == room {
-                        self.next_read = (self.next_read * 2).min(MAX_READ);
-                    }
-                    return Poll::Ready(Ok(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Poll::Ready(Err(e)),
-            }
+        // Readiness first, so that a connection with nothing to read does
+        // not grow its buffer.
+        ready!(self.stream.poll_read_ready(cx))?;
+        if self.read.capacity() - self.read.len() < MIN_ROOM {
+            self.read.reserve(self.next_read);
         }
+        let room = self.read.capacity() - self.read.len();
+        let n = ready!(pin!(self.stream.read_buf(&mut self.read)).poll(cx))?;
+        if n == room {
+            self.next_read = (self.next_read * 2).min(MAX_READ);
+        }
+        Poll::Ready(Ok(n))
     }
 
     /// True when another request can go out on this connection: nothing is
