@@ -28,13 +28,12 @@ load "$base" "$key" "$@" >"$WORK/load.json"
 kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
 jq -r '"\(.count) \(.warmup_s) \(.duration_s) \(.stream.events_total // 0) \(.errors)"' "$WORK/load.json" | {
   read -r count warm dur events errors
-  scale="($warm + $dur) / $dur"
   echo "$target: $count requests ($errors errors), $events events, in the measured part"
   printf '%-28s %12s %12s %12s\n' "system call" total "per request" "per event"
-  awk -F, -v count="$count" -v events="$events" -v scale="$(python3 -c "print($scale)")" '
+  awk -F, -v count="$count" -v events="$events" -v warm="$warm" -v dur="$dur" '
     $3 ~ /^syscalls:sys_enter_/ && $1 + 0 > 0 {
       name = $3; sub(/^syscalls:sys_enter_/, "", name)
-      n = count * scale; e = events * scale
+      n = count * (warm + dur) / dur; e = events * (warm + dur) / dur
       printf "%-28s %12d %12.2f %12s\n", name, $1, $1 / n, (e > 0 ? sprintf("%.2f", $1 / e) : "-")
     }' "$WORK/perf.csv" | sort -k2,2nr | head -"${SYSCALLS_TOP:-12}"
 }

@@ -115,7 +115,8 @@ pub struct Config {
     /// Stream idle timeout.
     pub stream_idle_timeout: Duration,
     /// How long a client connection may stay silent while a request's
-    /// head or body is awaited; `None`: no limit.
+    /// head or body is awaited (on HTTP/2: before it is pinged, and then
+    /// for the ping's answer); `None`: no limit.
     pub client_idle_timeout: Option<Duration>,
     /// Graceful shutdown bound.
     pub shutdown_timeout: Duration,

@@ -68,14 +68,12 @@ struct Protocols {
 impl Protocols {
     fn new(idle: Option<Duration>) -> Self {
         let mut http1 = auto::Builder::new(TokioExecutor::new());
+        let mut http2 = auto::Builder::new(TokioExecutor::new());
         if let Some(idle) = idle {
             http1
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(idle);
-        }
-        let mut http2 = auto::Builder::new(TokioExecutor::new());
-        if let Some(idle) = idle {
             // HTTP/2 has no request-head timeout: a connection that has been
             // quiet for `idle` is pinged instead, and closed if the ping is
             // not answered within `idle` (a client that vanished without a
