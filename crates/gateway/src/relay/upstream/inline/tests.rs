@@ -358,22 +358,16 @@ async fn a_malformed_chunked_body_is_a_body_error() {
     assert_eq!(pool.idle_count(), 0);
 }
 
-fn ok_keeping_alive_for_2s(_: &str) -> String {
-    "HTTP/1.1 200 OK\r\nkeep-alive: timeout=2\r\ncontent-length: 2\r\n\r\n{}".to_owned()
-}
-
-fn ok_keeping_alive_for_3s(_: &str) -> String {
-    "HTTP/1.1 200 OK\r\nkeep-alive: timeout=3, max=100\r\ncontent-length: 2\r\n\r\n{}".to_owned()
-}
-
-fn ok_keeping_alive_for_1s(_: &str) -> String {
-    "HTTP/1.1 200 OK\r\nkeep-alive: timeout=1\r\ncontent-length: 2\r\n\r\n{}".to_owned()
+/// An empty JSON answer with `keep_alive` as its `Keep-Alive` field.
+fn ok_keeping_alive(keep_alive: &str) -> String {
+    format!("HTTP/1.1 200 OK\r\nkeep-alive: {keep_alive}\r\ncontent-length: 2\r\n\r\n{{}}")
 }
 
 #[tokio::test]
 async fn a_connection_is_used_until_a_second_before_the_upstreams_keep_alive_timeout() {
-    let (short, short_accepted, _r1) = keep_alive_upstream(ok_keeping_alive_for_2s).await;
-    let (long, long_accepted, _r2) = keep_alive_upstream(ok_keeping_alive_for_3s).await;
+    let (short, short_accepted, _r1) = keep_alive_upstream(|_| ok_keeping_alive("timeout=2")).await;
+    let (long, long_accepted, _r2) =
+        keep_alive_upstream(|_| ok_keeping_alive("timeout=3, max=100")).await;
     let pool = pool();
     for port in [short, long] {
         assert_eq!(
@@ -396,7 +390,7 @@ async fn a_connection_is_used_until_a_second_before_the_upstreams_keep_alive_tim
 
 #[tokio::test]
 async fn a_connection_the_upstream_keeps_a_second_or_less_is_not_kept() {
-    let (port, accepted, _requests) = keep_alive_upstream(ok_keeping_alive_for_1s).await;
+    let (port, accepted, _requests) = keep_alive_upstream(|_| ok_keeping_alive("timeout=1")).await;
     let pool = pool();
     for _ in 0..2 {
         assert_eq!(
