@@ -77,19 +77,12 @@ pub struct Incoming<'a> {
 pub async fn relay_endpoint(app: AppState, incoming: Incoming<'_>, body: Body) -> Response {
     let received = Instant::now();
     let received_ms = now_ms();
-    let request_id = client_request_id(&incoming.headers)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
-    match prepare(
-        &app,
-        &incoming,
-        body,
-        received,
-        received_ms,
-        request_id.clone(),
-    )
-    .await
-    {
-        Ok(request) => relay(app, request).await,
+    let request_id = client_request_id(&incoming.headers).unwrap_or_else(new_request_id);
+    match prepare(&app, &incoming, body, received, received_ms).await {
+        Ok(mut request) => {
+            request.request_id = request_id;
+            relay(app, request).await
+        }
         Err(e) => {
             tracing::info!(
                 target: "switchyard::request",
@@ -103,6 +96,13 @@ pub async fn relay_endpoint(app: AppState, incoming: Incoming<'_>, body: Body) -
                 .into_response()
         }
     }
+}
+
+/// A new request id: a UUIDv7 in 32 lowercase hex digits.
+fn new_request_id() -> String {
+    let mut text = uuid::Uuid::encode_buffer();
+    let id: &str = uuid::Uuid::now_v7().simple().encode_lower(&mut text);
+    id.to_owned()
 }
 
 /// Longest client-supplied request id accepted.
@@ -120,14 +120,14 @@ pub fn client_request_id(headers: &HeaderMap) -> Option<String> {
     valid.then(|| value.to_owned())
 }
 
-/// Authenticate, read the body, and read the relay headers.
+/// Authenticate, read the body, and read the relay headers. The request id
+/// is left empty for the caller, which keeps it to answer a refusal with.
 async fn prepare(
     app: &AppState,
     incoming: &Incoming<'_>,
     body: Body,
     received: Instant,
     received_ms: i64,
-    request_id: String,
 ) -> Result<RelayRequest, ApiError> {
     let headers = &incoming.headers;
     let (principal, ip) = authenticated(app, incoming.peer, headers)?;
@@ -159,7 +159,7 @@ async fn prepare(
         body,
         principal,
         pinned_channel,
-        request_id,
+        request_id: String::new(),
         received,
         received_ms,
         ip,

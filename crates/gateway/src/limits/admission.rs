@@ -19,7 +19,7 @@ use super::types::{CheckStatus, LimitCheck, LimitError, LimitKind};
 #[derive(Debug, Clone)]
 pub(crate) struct Reserved {
     /// Backend key (the caller's key for memory, prefixed for Redis).
-    pub key: String,
+    pub key: Arc<str>,
     /// Bucket width in ms for window checks; `None` for concurrency.
     pub width: Option<u64>,
     /// The reserved cost (slots for concurrency).
@@ -34,13 +34,13 @@ pub(crate) enum Step {
     /// Add `delta` (> 0) to the current bucket, or take `-delta` (< 0) back
     /// out of `bucket`, never below zero.
     Adjust {
-        key: String,
+        key: Arc<str>,
         width: u64,
         bucket: u64,
         delta: i64,
     },
     /// Give back `slots` concurrency slots of the admission's lease.
-    Release { key: String, slots: u64 },
+    Release { key: Arc<str>, slots: u64 },
 }
 
 /// Which backend holds the reservation, and under which lease id.
@@ -205,7 +205,7 @@ fn steps(reserved: &[Reserved], actual: Option<&[u64]>) -> Vec<Step> {
 }
 
 /// The reservation record for `check` admitted into `bucket`.
-pub(crate) fn reserved(key: String, check: &LimitCheck, width: u64, bucket: u64) -> Reserved {
+pub(crate) fn reserved(key: Arc<str>, check: &LimitCheck, width: u64, bucket: u64) -> Reserved {
     let width = match check.kind {
         LimitKind::Window { .. } => Some(width),
         LimitKind::Concurrency { .. } => None,

@@ -143,7 +143,7 @@ impl MemoryLimiter {
                     (status(check, limit, w.used(), reset), width, bucket)
                 }
                 LimitKind::Concurrency { .. } => {
-                    let leases = state.slots.entry_ref(check.key.as_str()).or_default();
+                    let leases = state.slots.entry_ref(&*check.key).or_default();
                     if check.cost > 0 {
                         let expiry = now.saturating_add(self.inner.lease_ttl_ms);
                         let held = leases.held.entry(lease).or_insert((0, expiry));
@@ -212,14 +212,14 @@ impl MemoryInner {
                         state
                             .window(key, *width, now)
                             .add(now, delta.unsigned_abs());
-                    } else if let Some(w) = state.windows.get_mut(key.as_str())
+                    } else if let Some(w) = state.windows.get_mut(&**key)
                         && w.width() == *width
                     {
                         w.subtract(*bucket, delta.unsigned_abs());
                     }
                 }
                 Step::Release { key, .. } => {
-                    if let Some(leases) = state.slots.get_mut(key.as_str()) {
+                    if let Some(leases) = state.slots.get_mut(&**key) {
                         leases.release(lease);
                     }
                 }
@@ -267,7 +267,7 @@ impl State {
                     (used, Duration::from_millis(w.retry_after_ms(now, excess)))
                 }
                 LimitKind::Concurrency { .. } => {
-                    let leases = self.slots.entry_ref(check.key.as_str()).or_default();
+                    let leases = self.slots.entry_ref(&*check.key).or_default();
                     leases.expire(now);
                     (leases.in_use.saturating_add(prior), CONCURRENCY_RETRY_AFTER)
                 }
@@ -275,7 +275,7 @@ impl State {
             if used.saturating_add(check.cost) > limit {
                 return Err(LimitRejection::Exceeded {
                     index,
-                    key: check.key.clone(),
+                    key: check.key.to_string(),
                     limit,
                     used,
                     cost: check.cost,

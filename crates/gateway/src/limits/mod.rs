@@ -42,7 +42,7 @@ pub use memory::{MemoryLimiter, MemoryLimiterConfig};
 pub use redis::{RedisFailureMode, RedisLimiter, RedisLimiterConfig};
 pub use types::{
     CONCURRENCY_RETRY_AFTER, CheckStatus, LimitCheck, LimitError, LimitKind, LimitRejection,
-    UNAVAILABLE_RETRY_AFTER,
+    UNAVAILABLE_RETRY_AFTER, limit_key,
 };
 pub use window::BUCKETS;
 

@@ -215,7 +215,7 @@ impl RedisLimiter {
             };
             return Ok(Err(LimitRejection::Exceeded {
                 index,
-                key: check.key.clone(),
+                key: check.key.to_string(),
                 limit: check.kind.limit(),
                 used: unsigned(2)?,
                 cost: check.cost,
@@ -239,7 +239,7 @@ impl RedisLimiter {
                 remaining: unsigned(1 + 3 * i)?,
                 reset_after: u64::try_from(reset).ok().map(Duration::from_millis),
             });
-            reservations.push(reserved(key, check, width, unsigned(3 + 3 * i)?));
+            reservations.push(reserved(key.into(), check, width, unsigned(3 + 3 * i)?));
         }
         let held = Held::Redis {
             limiter: self.clone(),
@@ -290,8 +290,8 @@ impl RedisLimiter {
                     width,
                     bucket,
                     delta,
-                } => call.key(key).arg("a").arg(width).arg(bucket).arg(delta),
-                Step::Release { key, slots } => call.key(key).arg("r").arg(0).arg(0).arg(slots),
+                } => call.key(&**key).arg("a").arg(width).arg(bucket).arg(delta),
+                Step::Release { key, slots } => call.key(&**key).arg("r").arg(0).arg(0).arg(slots),
             };
         }
         let mut conn = self.inner.conn.clone();
@@ -349,7 +349,7 @@ impl PendingLease {
             .zip(keys)
             .filter(|(c, _)| matches!(c.kind, LimitKind::Concurrency { .. }) && c.cost > 0)
             .map(|(c, key)| Step::Release {
-                key: key.clone(),
+                key: key.as_str().into(),
                 slots: c.cost,
             })
             .collect();

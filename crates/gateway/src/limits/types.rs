@@ -3,6 +3,7 @@
 //! `X-RateLimit-*` headers), why a request is refused ([`LimitRejection`],
 //! for the 429) and what can go wrong talking to a backend ([`LimitError`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a client is told to wait after a concurrency refusal: slots
@@ -49,7 +50,9 @@ impl LimitKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitCheck {
     /// Counter name, shared by every request (and instance) it applies to.
-    pub key: String,
+    /// Shared text: the admission's statuses and reservations keep it
+    /// without copying it.
+    pub key: Arc<str>,
     /// The limit and its kind.
     pub kind: LimitKind,
     /// What this request reserves: 1 for RPM and concurrency, estimated
@@ -58,9 +61,31 @@ pub struct LimitCheck {
     pub cost: u64,
 }
 
+/// A key from its parts, written straight into its shared allocation (one
+/// allocation for keys up to [`INLINE_KEY`] bytes, two for longer ones).
+pub fn limit_key(parts: &[&str]) -> Arc<str> {
+    let mut buf = [0u8; INLINE_KEY];
+    let mut len = 0;
+    for part in parts {
+        let Some(slot) = buf.get_mut(len..len + part.len()) else {
+            return Arc::from(parts.concat());
+        };
+        slot.copy_from_slice(part.as_bytes());
+        len += part.len();
+    }
+    // Whole `str`s end to end are UTF-8; the fallback is never taken.
+    match std::str::from_utf8(&buf[..len]) {
+        Ok(key) => Arc::from(key),
+        Err(_) => Arc::from(parts.concat()),
+    }
+}
+
+/// Longest key [`limit_key`] builds on the stack.
+pub const INLINE_KEY: usize = 160;
+
 impl LimitCheck {
     /// A sliding-window check.
-    pub fn window(key: impl Into<String>, limit: u64, window: Duration, cost: u64) -> Self {
+    pub fn window(key: impl Into<Arc<str>>, limit: u64, window: Duration, cost: u64) -> Self {
         Self {
             key: key.into(),
             kind: LimitKind::Window { limit, window },
@@ -69,12 +94,12 @@ impl LimitCheck {
     }
 
     /// A 60-second sliding-window check (RPM with cost 1, TPM with tokens).
-    pub fn per_minute(key: impl Into<String>, limit: u64, cost: u64) -> Self {
+    pub fn per_minute(key: impl Into<Arc<str>>, limit: u64, cost: u64) -> Self {
         Self::window(key, limit, Duration::from_secs(60), cost)
     }
 
     /// A concurrency check taking one slot.
-    pub fn concurrency(key: impl Into<String>, limit: u64) -> Self {
+    pub fn concurrency(key: impl Into<Arc<str>>, limit: u64) -> Self {
         Self {
             key: key.into(),
             kind: LimitKind::Concurrency { limit },
@@ -87,7 +112,7 @@ impl LimitCheck {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckStatus {
     /// The check's key.
-    pub key: String,
+    pub key: Arc<str>,
     /// The configured limit (`X-RateLimit-Limit-*`).
     pub limit: u64,
     /// What is left after this request's reservation
@@ -203,7 +228,7 @@ pub(crate) fn precheck(request: &[LimitCheck]) -> Result<(), LimitRejection> {
         if check.cost > limit {
             return Err(LimitRejection::TooLarge {
                 index,
-                key: check.key.clone(),
+                key: check.key.to_string(),
                 limit,
                 cost: check.cost,
             });
@@ -215,6 +240,28 @@ pub(crate) fn precheck(request: &[LimitCheck]) -> Result<(), LimitRejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limit_keys_join_their_parts_at_any_length() {
+        assert_eq!(
+            &*limit_key(&["rpm:g:", "team", ":", "gpt-4o"]),
+            "rpm:g:team:gpt-4o"
+        );
+        assert_eq!(&*limit_key(&[]), "");
+        let model = "m\u{e9}".repeat(INLINE_KEY);
+        let long = limit_key(&["tpm:g:", "team", ":", &model]);
+        assert_eq!(
+            *long,
+            *["tpm:g:team:", &model].concat(),
+            "past the inline room"
+        );
+        let exact = "x".repeat(INLINE_KEY - 2);
+        assert_eq!(
+            limit_key(&["k:", &exact]).len(),
+            INLINE_KEY,
+            "exactly the room"
+        );
+    }
 
     #[test]
     fn retry_after_secs_rounds_up_to_at_least_one() {

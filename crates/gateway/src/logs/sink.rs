@@ -36,7 +36,7 @@ use super::destination::Destination;
 use super::queue::{QueueReceiver, QueueSender, log_queue};
 use super::record::{LogEntry, LogRecord};
 use crate::config::DatabaseConfig;
-use crate::stats::rates::{LiveRates, RateKey};
+use crate::stats::rates::{LiveRates, RateKeyRef};
 use crate::store::StoreError;
 use crate::store::logs::UsageCounters;
 use crate::telemetry::FinishedMetrics;
@@ -367,13 +367,9 @@ fn observe(batch: &[LogEntry], rates: &LiveRates, metrics: &mut FinishedMetrics)
         };
         trace_request(record);
         metrics.record(record);
-        let group = RateKey::Group(
-            record.group_id.clone(),
-            record.token_name.clone(),
-            record.model.clone(),
-        );
-        let channel = (record.channel_id > 0)
-            .then(|| RateKey::Channel(record.channel_id, record.model.clone()));
+        let group = RateKeyRef::Group(&record.group_id, &record.token_name, &record.model);
+        let channel =
+            (record.channel_id > 0).then(|| RateKeyRef::Channel(record.channel_id, &record.model));
         let keys = std::iter::once(group).chain(channel);
         rates.record(record.created_at, record.usage.total_tokens, keys);
     }

@@ -13,10 +13,13 @@ const RESPONSES_ONLY_PREFIXES: &[&str] =
     &["gpt-5", "o3", "o4-mini", "codex", "o1-pro", "computer-use"];
 
 /// Whether `model` (the upstream name) is served only by the Responses API.
+/// Case-insensitive, compared in place (it runs on every attempt).
 pub fn is_responses_only_model(model: &str) -> bool {
-    let model = model.to_ascii_lowercase();
-    let name = model.rsplit('/').next().unwrap_or(&model);
-    RESPONSES_ONLY_PREFIXES.iter().any(|p| name.starts_with(p))
+    let name = model.rsplit('/').next().unwrap_or(model);
+    RESPONSES_ONLY_PREFIXES.iter().any(|prefix| {
+        name.get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    })
 }
 
 /// The protocol a channel of this type speaks for a `client` request
@@ -147,10 +150,19 @@ mod tests {
             "o4-mini",
             "codex-mini-latest",
             "openai/gpt-5.1",
+            "Azure/GPT-5-Mini",
         ] {
             assert!(is_responses_only_model(m), "{m}");
         }
-        for m in ["gpt-4o", "gpt-4.1-mini", "o1", "deepseek-chat"] {
+        for m in [
+            "gpt-4o",
+            "gpt-4.1-mini",
+            "o1",
+            "deepseek-chat",
+            "gpt-",
+            "\u{e9}o3",
+            "é-gpt-5",
+        ] {
             assert!(!is_responses_only_model(m), "{m}");
         }
     }

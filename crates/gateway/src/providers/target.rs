@@ -59,11 +59,17 @@ fn bearer(
     if key.is_empty() {
         return Ok(None);
     }
-    Ok(Some((
-        http::header::AUTHORIZATION,
-        secret(channel, &["Bearer ", key].concat())?,
-    )))
+    // Written at its exact size, so the value takes the text over as it is.
+    let mut text = Vec::with_capacity(BEARER.len() + key.len());
+    text.extend_from_slice(BEARER.as_bytes());
+    text.extend_from_slice(key.as_bytes());
+    let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(text))
+        .map_err(|_| ProviderError::BadKey(channel.id))?;
+    value.set_sensitive(true);
+    Ok(Some((http::header::AUTHORIZATION, value)))
 }
+
+const BEARER: &str = "Bearer ";
 
 fn unsupported(channel: &Channel, protocol: Protocol) -> ProviderError {
     ProviderError::UnsupportedMode {

@@ -19,9 +19,10 @@ use switchyard_protocol::{Usage, tokens};
 
 use super::accounting::{Accounting, Meter};
 use super::head::RequestHead;
+use super::header_text::HeaderText;
 use crate::billing::UsageContext;
 use crate::error::ApiError;
-use crate::limits::{Admission, LimitCheck, LimitRejection};
+use crate::limits::{Admission, LimitCheck, LimitRejection, limit_key};
 use crate::model::model_config::EffectiveModelSettings;
 use crate::model::period::{period_start, period_usage};
 use crate::quota::{SpendCheck, SpendKind, SpendRejection, decimal_to_nanos, to_nanos};
@@ -159,8 +160,8 @@ fn limit_checks(
     let t = &token.token;
     let mut checks = Vec::new();
     let mut meters = Vec::new();
-    // Keys are built only for the limits that are set (by `concat`: one
-    // allocation, none of `format!`'s machinery).
+    // Keys are built only for the limits that are set, each straight into
+    // its shared text (one allocation, none of `format!`'s machinery).
     let mut push = |limit: u64, check: &dyn Fn(u64) -> LimitCheck, meter: Meter| {
         if limit > 0 {
             checks.push(check(limit));
@@ -171,28 +172,30 @@ fn limit_checks(
     let tpm = scaled(tpm, ratio(g.tpm_ratio) * level);
     push(
         rpm,
-        &|n| LimitCheck::per_minute(["rpm:g:", &g.id, ":", model].concat(), n, 1),
+        &|n| LimitCheck::per_minute(limit_key(&["rpm:g:", &g.id, ":", model]), n, 1),
         Meter::Requests,
     );
     push(
         tpm,
-        &|n| LimitCheck::per_minute(["tpm:g:", &g.id, ":", model].concat(), n, tokens),
+        &|n| LimitCheck::per_minute(limit_key(&["tpm:g:", &g.id, ":", model]), n, tokens),
         Meter::Tokens,
     );
+    let mut token_id = itoa::Buffer::new();
+    let token_id = token_id.format(t.id);
     push(
         scaled(t.rpm, 1.0),
-        &|n| LimitCheck::per_minute(format!("rpm:t:{}", t.id), n, 1),
+        &|n| LimitCheck::per_minute(limit_key(&["rpm:t:", token_id]), n, 1),
         Meter::Requests,
     );
     push(
         scaled(t.tpm, 1.0),
-        &|n| LimitCheck::per_minute(format!("tpm:t:{}", t.id), n, tokens),
+        &|n| LimitCheck::per_minute(limit_key(&["tpm:t:", token_id]), n, tokens),
         Meter::Tokens,
     );
     let slots = u64::try_from(g.max_concurrency.max(0)).unwrap_or(0);
     push(
         slots,
-        &|n| LimitCheck::concurrency(["conc:g:", &g.id].concat(), n),
+        &|n| LimitCheck::concurrency(limit_key(&["conc:g:", &g.id]), n),
         Meter::Slot,
     );
     (checks, meters)
@@ -382,8 +385,9 @@ impl RateHeaders {
         }
     }
 
-    /// Add the headers to `headers`.
+    /// Add the headers to `headers`. Their values share one buffer.
     pub fn write_to(&self, headers: &mut HeaderMap) {
+        let mut text = HeaderText::with_capacity(RATE_HEADERS_TEXT);
         for (status, [limit, remaining, reset]) in [
             (
                 self.requests,
@@ -394,35 +398,52 @@ impl RateHeaders {
             let Some(status) = status else {
                 continue;
             };
-            headers.insert(limit, HeaderValue::from(status.limit));
-            headers.insert(remaining, HeaderValue::from(status.remaining));
-            if let Ok(v) = HeaderValue::from_str(&go_duration(status.reset_after)) {
+            for (name, figure) in [(limit, status.limit), (remaining, status.remaining)] {
+                text.push_int(figure);
+                if let Some(v) = text.finish() {
+                    headers.insert(name, v);
+                }
+            }
+            push_go_duration(&mut text, status.reset_after);
+            if let Some(v) = text.finish() {
                 headers.insert(reset, v);
             }
         }
     }
 }
 
-/// A duration the way Go (and OpenAI's headers) print it: `1m0s`, `12s`, `350ms`.
-fn go_duration(d: Duration) -> String {
-    let mut digits = itoa::Buffer::new();
+/// Room for the six values in one buffer: two limits and two remainders
+/// of up to 20 digits, two durations (`"1m30s"`).
+const RATE_HEADERS_TEXT: usize = 96;
+
+/// Append `d` the way Go prints a duration, rounded to what the headers
+/// need: `350ms`, `12s` (seconds rounded up), `2m5s`.
+fn push_go_duration(out: &mut HeaderText, d: Duration) {
     let ms = d.as_millis();
     if ms < 1000 {
-        return [digits.format(ms), "ms"].concat();
+        out.push_int(ms);
+        out.push("ms");
+        return;
     }
     let secs = ms.div_ceil(1000);
-    if secs < 60 {
-        return [digits.format(secs), "s"].concat();
+    if secs >= 60 {
+        out.push_int(secs / 60);
+        out.push("m");
     }
-    let mut out = [digits.format(secs / 60), "m"].concat();
-    out.push_str(digits.format(secs % 60));
-    out.push('s');
-    out
+    out.push_int(secs % 60);
+    out.push("s");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn go_duration(d: Duration) -> String {
+        let mut text = HeaderText::with_capacity(8);
+        push_go_duration(&mut text, d);
+        let value = text.finish().expect("a duration is a valid value");
+        value.to_str().expect("ASCII").to_owned()
+    }
 
     #[test]
     fn scaling_and_durations() {

@@ -21,6 +21,7 @@ pub mod detach;
 pub mod events;
 pub mod failure;
 pub mod head;
+pub mod header_text;
 pub mod media;
 pub mod mode;
 pub mod passthrough;
@@ -76,7 +77,7 @@ pub struct RelayRequest {
     pub protocol: Protocol,
     /// What the URL says (Gemini's model and stream flag).
     pub path: PathParams,
-    /// Request path.
+    /// Request path (moved into the log row when the relay starts).
     pub endpoint: String,
     /// Raw body.
     pub body: Bytes,
@@ -84,13 +85,13 @@ pub struct RelayRequest {
     pub principal: Principal,
     /// `Aiproxy-Channel` header value.
     pub pinned_channel: Option<i64>,
-    /// Unique request id.
+    /// Unique request id (moved into the log row when the relay starts).
     pub request_id: String,
     /// Arrival.
     pub received: Instant,
     /// Arrival (ms since epoch).
     pub received_ms: i64,
-    /// Client IP.
+    /// Client IP (moved into the log row when the relay starts).
     pub ip: String,
     /// Client headers some upstreams need passed on.
     pub hints: ClientHints,
@@ -106,25 +107,29 @@ pub struct RelayRequest {
 /// client hung up), finishes in a task of its own ([`detach`]). A panic in
 /// it is answered with a 500 in the client's shape.
 pub async fn relay(app: AppState, request: RelayRequest) -> Response {
-    let request_id = request.request_id.clone();
+    // The answer's `X-Request-Id`, made before the request moves into the
+    // relay (which takes the id for its log row).
+    let request_id = HeaderValue::from_str(&request.request_id).ok();
     let dialect = request.protocol.dialect();
     // Boxed: the relay future is several KB, and a box can move to a task.
     let relay = Detachable::build(|| run(app, request));
     let mut response = match AssertUnwindSafe(relay).catch_unwind().await {
         Ok(response) => response,
         Err(_) => {
-            tracing::error!(request_id, "relay panicked");
+            let id = request_id.as_ref().and_then(|v| v.to_str().ok());
+            let id = id.unwrap_or_default();
+            tracing::error!(request_id = id, "relay panicked");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "aiproxy_error",
                 "internal error",
             )
-            .with_request_id(&request_id)
+            .with_request_id(id)
             .in_dialect(dialect)
             .into_response()
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
+    if let Some(v) = request_id {
         response.headers_mut().insert(X_REQUEST_ID, v);
     }
     response
@@ -146,24 +151,26 @@ pub struct Plan {
     pub retry_budget: u32,
 }
 
-fn skeleton(req: &RelayRequest) -> LogRecord {
+/// The request's log row as far as arrival tells it. The id, endpoint and
+/// address move into it: nothing after reads them from the request.
+fn skeleton(req: &mut RelayRequest) -> LogRecord {
     LogRecord {
-        request_id: req.request_id.clone(),
+        request_id: std::mem::take(&mut req.request_id),
         request_at: req.received_ms,
         group_id: req.principal.group_id().to_owned(),
         token_id: req.principal.token_id(),
         token_name: req.principal.token_name().to_owned(),
         mode: req.mode.id(),
-        endpoint: req.endpoint.clone(),
-        ip: req.ip.clone(),
+        endpoint: std::mem::take(&mut req.endpoint),
+        ip: std::mem::take(&mut req.ip),
         ..LogRecord::default()
     }
 }
 
-async fn run(app: AppState, req: RelayRequest) -> Response {
+async fn run(app: AppState, mut req: RelayRequest) -> Response {
     let snapshot = app.snapshot.get();
     let mut ctx = LogContext::new(
-        skeleton(&req),
+        skeleton(&mut req),
         req.received,
         req.body.clone(),
         req.mode,

@@ -26,42 +26,46 @@ pub fn pick(
     health: &[Health],
     excluded: impl Fn(&ChannelEntry) -> bool,
 ) -> Option<usize> {
-    let open: Vec<usize> = (0..candidates.len())
-        .filter(|&i| !excluded(&candidates[i]))
-        .collect();
-    let healthy: Vec<usize> = open
-        .iter()
-        .copied()
-        .filter(|&i| !health[i].banned && health[i].error_rate <= MAX_HEALTHY_ERROR_RATE)
-        .collect();
-    let unbanned: Vec<usize> = open
-        .iter()
-        .copied()
-        .filter(|&i| !health[i].banned)
-        .collect();
-    let tier = [healthy, unbanned, open]
+    // The tiers are filters over the indices, not lists: a pick allocates
+    // nothing, and it runs for every attempt.
+    let open = |i: &usize| !excluded(&candidates[*i]);
+    let unbanned = |i: &usize| open(i) && !health[*i].banned;
+    let healthy = |i: &usize| unbanned(i) && health[*i].error_rate <= MAX_HEALTHY_ERROR_RATE;
+    let tiers: [&dyn Fn(&usize) -> bool; 3] = [&healthy, &unbanned, &open];
+    let all = 0..candidates.len();
+    let in_tier = tiers
         .into_iter()
-        .find(|t| !t.is_empty())?;
-    let weights: Vec<f64> = tier
-        .iter()
-        .map(|&i| weight(candidates[i].priority, health[i].error_rate))
-        .collect();
-    Some(tier[weighted_index(&weights, &mut rand::rng())])
+        .find(|in_tier| all.clone().any(|i| in_tier(&i)))?;
+    let members = all
+        .filter(in_tier)
+        .map(|i| (i, weight(candidates[i].priority, health[i].error_rate)));
+    weighted_choice(members, &mut rand::rng())
 }
 
-fn weighted_index(weights: &[f64], rng: &mut impl Rng) -> usize {
-    let total: f64 = weights.iter().sum();
+/// Draw one of `members` (index, weight) with probability proportional to
+/// its weight; uniformly when the weights sum to nothing usable.
+fn weighted_choice(
+    members: impl Iterator<Item = (usize, f64)> + Clone,
+    rng: &mut impl Rng,
+) -> Option<usize> {
+    let total: f64 = members.clone().map(|(_, w)| w).sum();
     if total <= 0.0 || !total.is_finite() {
-        return rng.random_range(0..weights.len());
+        let count = members.clone().count();
+        if count == 0 {
+            return None;
+        }
+        return members.map(|(i, _)| i).nth(rng.random_range(0..count));
     }
     let mut target = rng.random_range(0.0..total);
-    for (i, w) in weights.iter().enumerate() {
-        if target < *w {
-            return i;
+    let mut last = None;
+    for (i, w) in members {
+        if target < w {
+            return Some(i);
         }
         target -= w;
+        last = Some(i);
     }
-    weights.len() - 1
+    last
 }
 
 #[cfg(test)]
@@ -80,12 +84,30 @@ mod tests {
     }
 
     #[test]
-    fn weighted_index_follows_weights() {
+    fn weighted_choice_follows_weights() {
         let mut rng = StdRng::seed_from_u64(7);
-        let mut hits = [0; 2];
+        let mut hits = [0; 3];
         for _ in 0..10_000 {
-            hits[weighted_index(&[1.0, 9.0], &mut rng)] += 1;
+            let members = [(0, 1.0), (2, 9.0)].into_iter();
+            hits[weighted_choice(members, &mut rng).unwrap()] += 1;
         }
-        assert!(hits[1] > 8_500 && hits[1] < 9_500, "{hits:?}");
+        assert_eq!(hits[1], 0, "only members are drawn");
+        assert!(hits[2] > 8_500 && hits[2] < 9_500, "{hits:?}");
+    }
+
+    #[test]
+    fn weighted_choice_without_usable_weights_is_uniform() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut hits = [0; 4];
+        for _ in 0..10_000 {
+            let members = [(1, 0.0), (3, 0.0)].into_iter();
+            hits[weighted_choice(members, &mut rng).unwrap()] += 1;
+        }
+        assert_eq!(hits[0] + hits[2], 0, "only members are drawn");
+        assert!(hits[1] > 4_500 && hits[3] > 4_500, "{hits:?}");
+        let none = std::iter::empty::<(usize, f64)>();
+        assert_eq!(weighted_choice(none, &mut rng), None);
+        let infinite = [(5, f64::INFINITY)].into_iter();
+        assert_eq!(weighted_choice(infinite, &mut rng), Some(5));
     }
 }

@@ -5,9 +5,10 @@
 //! read by the monitor and dashboard endpoints. Counters are per instance:
 //! with several instances each reports the traffic it served.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
-use foldhash::HashMap;
+use hashbrown::Equivalent;
 
 const SECONDS: usize = 60;
 /// Keys idle this long (s) are dropped on the next sweep.
@@ -37,12 +38,65 @@ impl Rate {
 }
 
 /// What a rate is kept for.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RateKey {
     /// A (channel, model) pair.
     Channel(i64, String),
     /// A (group, token name, model) triple.
     Group(String, String, String),
+}
+
+/// A [`RateKey`] borrowing its names: requests are counted under it, and
+/// the names are copied only the first time a key is seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateKeyRef<'a> {
+    /// A (channel, model) pair.
+    Channel(i64, &'a str),
+    /// A (group, token name, model) triple.
+    Group(&'a str, &'a str, &'a str),
+}
+
+impl RateKey {
+    /// The key, borrowed.
+    pub fn as_ref(&self) -> RateKeyRef<'_> {
+        match self {
+            Self::Channel(channel, model) => RateKeyRef::Channel(*channel, model),
+            Self::Group(group, token, model) => RateKeyRef::Group(group, token, model),
+        }
+    }
+}
+
+impl RateKeyRef<'_> {
+    fn to_owned_key(self) -> RateKey {
+        match self {
+            Self::Channel(channel, model) => RateKey::Channel(channel, model.to_owned()),
+            Self::Group(group, token, model) => {
+                RateKey::Group(group.to_owned(), token.to_owned(), model.to_owned())
+            }
+        }
+    }
+}
+
+// A key and its borrowed form hash alike, so the map finds one by the other.
+impl Hash for RateKeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self {
+            Self::Channel(channel, model) => (0u8, channel, model).hash(state),
+            Self::Group(group, token, model) => (1u8, group, token, model).hash(state),
+        }
+    }
+}
+
+impl Hash for RateKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_ref().hash(state);
+    }
+}
+
+impl Equivalent<RateKey> for RateKeyRef<'_> {
+    fn equivalent(&self, key: &RateKey) -> bool {
+        *self == key.as_ref()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -100,18 +154,29 @@ impl Window {
 /// Sliding one-minute windows of finished requests.
 #[derive(Debug, Default)]
 pub struct LiveRates {
-    windows: Mutex<HashMap<RateKey, Window>>,
+    windows: Mutex<hashbrown::HashMap<RateKey, Window, foldhash::fast::RandomState>>,
 }
 
 impl LiveRates {
     /// Count a request that finished at `at_ms` with `tokens` tokens under each key.
-    pub fn record(&self, at_ms: i64, tokens: i64, keys: impl IntoIterator<Item = RateKey>) {
+    pub fn record<'k>(
+        &self,
+        at_ms: i64,
+        tokens: i64,
+        keys: impl IntoIterator<Item = RateKeyRef<'k>>,
+    ) {
         let second = at_ms.div_euclid(1000);
         let Ok(mut windows) = self.windows.lock() else {
             return;
         };
         for key in keys {
-            windows.entry(key).or_default().add(second, tokens);
+            if let Some(window) = windows.get_mut(&key) {
+                window.add(second, tokens);
+                continue;
+            }
+            let mut window = Window::default();
+            window.add(second, tokens);
+            windows.insert(key.to_owned_key(), window);
         }
         if windows.len() > 1024 {
             windows.retain(|_, w| w.last > second - IDLE_SECONDS);
@@ -157,14 +222,10 @@ mod tests {
     #[test]
     fn window_slides_and_sums() {
         let r = LiveRates::default();
-        let key = || RateKey::Channel(1, "m".into());
-        r.record(100_000, 10, [key()]);
-        r.record(
-            100_500,
-            5,
-            [key(), RateKey::Group("g".into(), "t".into(), "m".into())],
-        );
-        r.record(130_000, 1, [key()]);
+        let key = RateKeyRef::Channel(1, "m");
+        r.record(100_000, 10, [key]);
+        r.record(100_500, 5, [key, RateKeyRef::Group("g", "t", "m")]);
+        r.record(130_000, 1, [key]);
         let now = r.sum(130_100, |k| matches!(k, RateKey::Channel(..)));
         assert_eq!(
             now,
@@ -178,5 +239,38 @@ mod tests {
         let later = r.sum(160_100, |k| matches!(k, RateKey::Channel(..)));
         assert_eq!(later.rpm, 1, "the first two left the window");
         assert!(r.snapshot(300_000).is_empty());
+    }
+
+    #[test]
+    fn borrowed_keys_find_their_owned_keys() {
+        let r = LiveRates::default();
+        let group = || RateKeyRef::Group("g", "t", "m");
+        for _ in 0..3 {
+            r.record(100_000, 1, [group(), RateKeyRef::Channel(1, "m")]);
+        }
+        r.record(
+            100_000,
+            1,
+            [
+                RateKeyRef::Group("g", "tm", ""),
+                RateKeyRef::Channel(2, "m"),
+            ],
+        );
+        let mut keys = r.snapshot(100_000);
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        let counts: Vec<_> = keys
+            .iter()
+            .map(|(k, rate)| (k.as_ref(), rate.rpm))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                (RateKeyRef::Channel(1, "m"), 3),
+                (RateKeyRef::Channel(2, "m"), 1),
+                (group(), 3),
+                (RateKeyRef::Group("g", "tm", ""), 1),
+            ],
+            "one window per key; names that concatenate alike stay apart"
+        );
     }
 }

@@ -187,23 +187,26 @@ impl Serialize for SummaryData {
     }
 }
 
-/// Key of a channel summary row: (channel, model, bucket start in s).
-pub type ChannelKey = (i64, String, i64);
-/// Key of a group summary row: (group, token name, model, bucket start in s).
-pub type GroupKey = (String, String, String, i64);
+/// Key of a channel summary row: (channel, model, bucket start in s),
+/// borrowed from the batch's entries.
+pub type ChannelKey<'a> = (i64, &'a str, i64);
+/// Key of a group summary row: (group, token name, model, bucket start in
+/// s), borrowed from the batch's entries.
+pub type GroupKey<'a> = (&'a str, &'a str, &'a str, i64);
 
-/// Summary rows aggregated from one batch of log entries. Ordered maps keep
-/// the upsert order stable, so concurrent writers lock rows in one order.
+/// Summary rows aggregated from one batch of log entries, keyed by text the
+/// entries own (a row costs no copies of its names). Ordered maps keep the
+/// upsert order stable, so concurrent writers lock rows in one order.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct SummaryBatch {
+pub struct SummaryBatch<'a> {
     /// Channel × model per hour.
-    pub channel_hours: BTreeMap<ChannelKey, SummaryData>,
+    pub channel_hours: BTreeMap<ChannelKey<'a>, SummaryData>,
     /// Channel × model per minute.
-    pub channel_minutes: BTreeMap<ChannelKey, SummaryData>,
+    pub channel_minutes: BTreeMap<ChannelKey<'a>, SummaryData>,
     /// Group × token × model per hour.
-    pub group_hours: BTreeMap<GroupKey, SummaryData>,
+    pub group_hours: BTreeMap<GroupKey<'a>, SummaryData>,
     /// Group × token × model per minute.
-    pub group_minutes: BTreeMap<GroupKey, SummaryData>,
+    pub group_minutes: BTreeMap<GroupKey<'a>, SummaryData>,
 }
 
 /// Start of the hour and of the minute (Unix seconds) of a time in ms.
@@ -212,10 +215,10 @@ fn buckets(at_ms: i64) -> (i64, i64) {
     (s - s.rem_euclid(3600), s - s.rem_euclid(60))
 }
 
-impl SummaryBatch {
+impl<'a> SummaryBatch<'a> {
     /// Account one entry: final requests count for their group and (when one
     /// was reached) their channel; failed attempts count for their channel.
-    pub fn add(&mut self, entry: &LogEntry) {
+    pub fn add(&mut self, entry: &'a LogEntry) {
         match entry {
             LogEntry::Request { record, .. } | LogEntry::CountOnly(record) => {
                 let data = SummaryData::from_record(record);
@@ -223,14 +226,12 @@ impl SummaryBatch {
                 if record.channel_id > 0 {
                     self.add_channel(record.channel_id, &record.model, hour, minute, &data);
                 }
-                let group = (record.group_id.clone(), record.token_name.clone());
+                let (group, token, model) = (&record.group_id, &record.token_name, &record.model);
                 for (map, ts) in [
                     (&mut self.group_hours, hour),
                     (&mut self.group_minutes, minute),
                 ] {
-                    map.entry((group.0.clone(), group.1.clone(), record.model.clone(), ts))
-                        .or_default()
-                        .add(&data);
+                    map.entry((group, token, model, ts)).or_default().add(&data);
                 }
             }
             LogEntry::Retry(retry) => {
@@ -243,14 +244,19 @@ impl SummaryBatch {
         }
     }
 
-    fn add_channel(&mut self, channel: i64, model: &str, hour: i64, minute: i64, d: &SummaryData) {
+    fn add_channel(
+        &mut self,
+        channel: i64,
+        model: &'a str,
+        hour: i64,
+        minute: i64,
+        d: &SummaryData,
+    ) {
         for (map, ts) in [
             (&mut self.channel_hours, hour),
             (&mut self.channel_minutes, minute),
         ] {
-            map.entry((channel, model.to_owned(), ts))
-                .or_default()
-                .add(d);
+            map.entry((channel, model, ts)).or_default().add(d);
         }
     }
 
@@ -309,25 +315,27 @@ mod tests {
 
     #[test]
     fn batch_keys_by_hour_and_minute() {
-        let mut b = SummaryBatch::default();
         let t = 7_200_000 + 61_000; // 02:01:01 UTC on day 0
-        b.add(&LogEntry::CountOnly(Box::new(record(200, 3, t))));
-        b.add(&LogEntry::CountOnly(Box::new(record(200, 0, t))));
-        b.add(&LogEntry::Retry(Box::new(RetryRecord {
-            channel_id: 4,
-            model: "m".into(),
-            code: 502,
-            created_at: t,
-            retry_at: t - 10,
-            ..RetryRecord::default()
-        })));
+        let entries = [
+            LogEntry::CountOnly(Box::new(record(200, 3, t))),
+            LogEntry::CountOnly(Box::new(record(200, 0, t))),
+            LogEntry::Retry(Box::new(RetryRecord {
+                channel_id: 4,
+                model: "m".into(),
+                code: 502,
+                created_at: t,
+                retry_at: t - 10,
+                ..RetryRecord::default()
+            })),
+        ];
+        let mut b = SummaryBatch::default();
+        for entry in &entries {
+            b.add(entry);
+        }
         assert_eq!(b.channel_hours.len(), 2, "channel 0 is not a channel");
-        assert_eq!(b.channel_hours[&(3, "m".into(), 7200)].request_count(), 1);
-        assert_eq!(
-            b.channel_minutes[&(4, "m".into(), 7260)].ints[STATUS_5XX],
-            1
-        );
-        let g = &b.group_hours[&("g".into(), "t".into(), "m".into(), 7200)];
+        assert_eq!(b.channel_hours[&(3, "m", 7200)].request_count(), 1);
+        assert_eq!(b.channel_minutes[&(4, "m", 7260)].ints[STATUS_5XX], 1);
+        let g = &b.group_hours[&("g", "t", "m", 7200)];
         assert_eq!(g.request_count(), 2, "retries do not count for the group");
     }
 }

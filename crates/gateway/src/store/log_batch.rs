@@ -50,7 +50,7 @@ pub struct LogBatch<'a> {
     /// Failed attempts that were retried.
     pub retries: Vec<&'a RetryRecord>,
     /// The batch's additions to the summary tables.
-    pub summaries: SummaryBatch,
+    pub summaries: SummaryBatch<'a>,
 }
 
 impl<'a> LogBatch<'a> {

@@ -168,7 +168,7 @@ pub fn retry_row(r: &RetryRecord) -> [Value<'_>; 18] {
 
 /// Append the key and counters of a channel summary row to `out`.
 pub fn channel_summary_row<'a>(
-    (channel, model, at): &'a ChannelKey,
+    (channel, model, at): &ChannelKey<'a>,
     data: &SummaryData,
     out: &mut Vec<Value<'a>>,
 ) {
@@ -178,7 +178,7 @@ pub fn channel_summary_row<'a>(
 
 /// Append the key and counters of a group summary row to `out`.
 pub fn group_summary_row<'a>(
-    (group, token, model, at): &'a GroupKey,
+    (group, token, model, at): &GroupKey<'a>,
     data: &SummaryData,
     out: &mut Vec<Value<'a>>,
 ) {

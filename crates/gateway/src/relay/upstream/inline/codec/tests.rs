@@ -74,6 +74,30 @@ fn a_response_head_is_taken_once_whole_with_informational_heads_skipped() {
 }
 
 #[test]
+fn header_values_outlive_the_reuse_of_the_read_buffer() {
+    let reply =
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After:  7 \r\nX-Note: caf\xe9\r\nx-a: 1\r\nX-A: 2\r\ncontent-length: 0\r\n\r\n";
+    let mut buf = BytesMut::with_capacity(4096);
+    buf.extend_from_slice(reply);
+    let head = parse_response_head(&mut buf, &Method::POST)
+        .unwrap()
+        .unwrap();
+    // The connection reads its next answer into the same buffer.
+    buf.clear();
+    buf.extend_from_slice(&[b'#'; 2048]);
+    assert_eq!(head.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(head.headers["retry-after"], "7", "trimmed as before");
+    assert_eq!(
+        head.headers["x-note"].as_bytes(),
+        b"caf\xe9",
+        "obs-text kept"
+    );
+    let values: Vec<_> = head.headers.get_all("x-a").iter().collect();
+    assert_eq!(values, ["1", "2"], "repeated fields in order");
+    assert_eq!(head.headers.len(), 5);
+}
+
+#[test]
 fn the_upstreams_keep_alive_timeout_is_read_from_its_keep_alive_field() {
     let timeout_of = |fields: &str| {
         let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n{fields}\r\n");
