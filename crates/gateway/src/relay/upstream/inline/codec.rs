@@ -134,13 +134,8 @@ pub(super) fn parse_response_head(
             Some(1) => Version::HTTP_11,
             _ => Version::HTTP_10,
         };
-        let mut spans = [FieldSpan::default(); MAX_HEADERS];
-        let count = response.headers.len();
-        for (span, field) in spans.iter_mut().zip(response.headers.iter()) {
-            *span = FieldSpan::of(buf, field);
-        }
-        let head = buf.split_to(head_len).freeze();
-        let headers = header_map(&head, &spans[..count])?;
+        let headers = header_map(response.headers)?;
+        buf.advance(head_len);
         let body = framing(status, method, &headers)?;
         let keep_alive = version == Version::HTTP_11
             && !has_token(&headers, &CONNECTION, "close")
@@ -156,43 +151,13 @@ pub(super) fn parse_response_head(
     }
 }
 
-/// Where a header field's name and value lie in the response head.
-#[derive(Debug, Clone, Copy, Default)]
-struct FieldSpan {
-    name: (usize, usize),
-    value: (usize, usize),
-}
-
-impl FieldSpan {
-    /// The span of `field`, parsed out of `head`.
-    fn of(head: &[u8], field: &httparse::Header<'_>) -> Self {
-        let start = head.as_ptr() as usize;
-        let span = |part: &[u8]| {
-            let from = (part.as_ptr() as usize).saturating_sub(start);
-            (from, from + part.len())
-        };
-        Self {
-            name: span(field.name.as_bytes()),
-            value: span(field.value),
-        }
-    }
-}
-
-/// The header fields at `spans` of `head`. The values are slices of the
-/// head, not copies of it.
-fn header_map(head: &Bytes, spans: &[FieldSpan]) -> Result<HeaderMap, WireError> {
-    let invalid = |e: &dyn std::fmt::Display| WireError::Head(e.to_string());
-    let mut headers = HeaderMap::with_capacity(spans.len());
-    let outside = || invalid(&"header field outside the head");
-    for span in spans {
-        let name = head.get(span.name.0..span.name.1).ok_or_else(outside)?;
-        let name = HeaderName::from_bytes(name).map_err(|e| invalid(&e))?;
-        let (from, to) = span.value;
-        if from > to || to > head.len() {
-            return Err(outside());
-        }
-        let value = head.slice(from..to);
-        let value = HeaderValue::from_maybe_shared(value).map_err(|e| invalid(&e))?;
+fn header_map(fields: &[httparse::Header<'_>]) -> Result<HeaderMap, WireError> {
+    let mut headers = HeaderMap::with_capacity(fields.len());
+    for field in fields {
+        let name = HeaderName::from_bytes(field.name.as_bytes())
+            .map_err(|e| WireError::Head(e.to_string()))?;
+        let value =
+            HeaderValue::from_bytes(field.value).map_err(|e| WireError::Head(e.to_string()))?;
         headers.append(name, value);
     }
     Ok(headers)
