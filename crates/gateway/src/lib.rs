@@ -16,6 +16,7 @@ pub mod channel_test;
 pub mod config;
 pub mod error;
 pub mod gather;
+pub mod header_text;
 pub mod ingress;
 pub mod limits;
 pub mod logs;

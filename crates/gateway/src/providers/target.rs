@@ -7,6 +7,7 @@ use http::{HeaderName, HeaderValue};
 
 use super::registry::{self, Adaptor, ChannelTypeInfo, channel_type};
 use super::{ANTHROPIC_VERSION, ClientHints, ProviderError, UpstreamTarget};
+use crate::header_text::joined_value;
 use crate::model::channel::Channel;
 use crate::relay::protocol::Protocol;
 
@@ -46,8 +47,9 @@ fn base_url<'a>(channel: &'a Channel, info: &'a ChannelTypeInfo) -> Result<&'a s
     Ok(base.trim_end_matches('/'))
 }
 
-fn secret(channel: &Channel, value: &str) -> Result<HeaderValue, ProviderError> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| ProviderError::BadKey(channel.id))?;
+/// A credential header value: `parts` joined, marked sensitive.
+fn secret(channel: &Channel, parts: &[&[u8]]) -> Result<HeaderValue, ProviderError> {
+    let mut value = joined_value(parts).ok_or(ProviderError::BadKey(channel.id))?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -59,17 +61,11 @@ fn bearer(
     if key.is_empty() {
         return Ok(None);
     }
-    // Written at its exact size, so the value takes the text over as it is.
-    let mut text = Vec::with_capacity(BEARER.len() + key.len());
-    text.extend_from_slice(BEARER.as_bytes());
-    text.extend_from_slice(key.as_bytes());
-    let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(text))
-        .map_err(|_| ProviderError::BadKey(channel.id))?;
-    value.set_sensitive(true);
-    Ok(Some((http::header::AUTHORIZATION, value)))
+    Ok(Some((
+        http::header::AUTHORIZATION,
+        secret(channel, &[b"Bearer ", key.as_bytes()])?,
+    )))
 }
-
-const BEARER: &str = "Bearer ";
 
 fn unsupported(channel: &Channel, protocol: Protocol) -> ProviderError {
     ProviderError::UnsupportedMode {
@@ -137,7 +133,10 @@ fn azure_target(
     };
     Ok(UpstreamTarget {
         url: format!("{base}/openai/deployments/{deployment}{path}?api-version={version}"),
-        auth: Some((HeaderName::from_static("api-key"), secret(channel, key)?)),
+        auth: Some((
+            HeaderName::from_static("api-key"),
+            secret(channel, &[key.as_bytes()])?,
+        )),
         headers: Vec::new(),
     })
 }
@@ -172,7 +171,7 @@ fn anthropic_target(
         url: format!("{base}{path}{query}"),
         auth: Some((
             HeaderName::from_static("x-api-key"),
-            secret(channel, channel.key.trim())?,
+            secret(channel, &[channel.key.trim().as_bytes()])?,
         )),
         headers,
     })
@@ -203,7 +202,7 @@ fn gemini_target(
         url: format!("{base}{version}/models/{model}:{action}"),
         auth: Some((
             HeaderName::from_static("x-goog-api-key"),
-            secret(channel, channel.key.trim())?,
+            secret(channel, &[channel.key.trim().as_bytes()])?,
         )),
         headers: Vec::new(),
     })

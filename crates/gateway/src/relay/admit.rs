@@ -19,9 +19,9 @@ use switchyard_protocol::{Usage, tokens};
 
 use super::accounting::{Accounting, Meter};
 use super::head::RequestHead;
-use super::header_text::HeaderText;
 use crate::billing::UsageContext;
 use crate::error::ApiError;
+use crate::header_text::HeaderText;
 use crate::limits::{Admission, LimitCheck, LimitRejection, limit_key};
 use crate::model::model_config::EffectiveModelSettings;
 use crate::model::period::{period_start, period_usage};

@@ -21,7 +21,6 @@ pub mod detach;
 pub mod events;
 pub mod failure;
 pub mod head;
-pub mod header_text;
 pub mod media;
 pub mod mode;
 pub mod passthrough;

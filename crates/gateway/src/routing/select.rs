@@ -83,28 +83,29 @@ mod tests {
         assert!((weight(10.0, 3.0) - weight(10.0, 1.0)).abs() < 1e-9);
     }
 
+    /// How often each index is drawn from `members` in 10,000 draws.
+    fn draws<const N: usize>(members: [(usize, f64); 2]) -> [u32; N] {
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut hits = [0; N];
+        for _ in 0..10_000 {
+            hits[weighted_choice(members.into_iter(), &mut rng).unwrap()] += 1;
+        }
+        hits
+    }
+
     #[test]
     fn weighted_choice_follows_weights() {
-        let mut rng = StdRng::seed_from_u64(7);
-        let mut hits = [0; 3];
-        for _ in 0..10_000 {
-            let members = [(0, 1.0), (2, 9.0)].into_iter();
-            hits[weighted_choice(members, &mut rng).unwrap()] += 1;
-        }
+        let hits: [u32; 3] = draws([(0, 1.0), (2, 9.0)]);
         assert_eq!(hits[1], 0, "only members are drawn");
         assert!(hits[2] > 8_500 && hits[2] < 9_500, "{hits:?}");
     }
 
     #[test]
     fn weighted_choice_without_usable_weights_is_uniform() {
-        let mut rng = StdRng::seed_from_u64(7);
-        let mut hits = [0; 4];
-        for _ in 0..10_000 {
-            let members = [(1, 0.0), (3, 0.0)].into_iter();
-            hits[weighted_choice(members, &mut rng).unwrap()] += 1;
-        }
+        let hits: [u32; 4] = draws([(1, 0.0), (3, 0.0)]);
         assert_eq!(hits[0] + hits[2], 0, "only members are drawn");
         assert!(hits[1] > 4_500 && hits[3] > 4_500, "{hits:?}");
+        let mut rng = StdRng::seed_from_u64(7);
         let none = std::iter::empty::<(usize, f64)>();
         assert_eq!(weighted_choice(none, &mut rng), None);
         let infinite = [(5, f64::INFINITY)].into_iter();

@@ -66,12 +66,13 @@ impl RateKey {
     }
 }
 
-impl RateKeyRef<'_> {
-    fn to_owned_key(self) -> RateKey {
-        match self {
-            Self::Channel(channel, model) => RateKey::Channel(channel, model.to_owned()),
-            Self::Group(group, token, model) => {
-                RateKey::Group(group.to_owned(), token.to_owned(), model.to_owned())
+/// The owned key of a borrowed one: what the map keeps for a new key.
+impl From<&RateKeyRef<'_>> for RateKey {
+    fn from(key: &RateKeyRef<'_>) -> Self {
+        match *key {
+            RateKeyRef::Channel(channel, model) => Self::Channel(channel, model.to_owned()),
+            RateKeyRef::Group(group, token, model) => {
+                Self::Group(group.to_owned(), token.to_owned(), model.to_owned())
             }
         }
     }
@@ -170,13 +171,7 @@ impl LiveRates {
             return;
         };
         for key in keys {
-            if let Some(window) = windows.get_mut(&key) {
-                window.add(second, tokens);
-                continue;
-            }
-            let mut window = Window::default();
-            window.add(second, tokens);
-            windows.insert(key.to_owned_key(), window);
+            windows.entry_ref(&key).or_default().add(second, tokens);
         }
         if windows.len() > 1024 {
             windows.retain(|_, w| w.last > second - IDLE_SECONDS);

@@ -23,6 +23,7 @@ use http::HeaderValue;
 use metrics::{Counter, Gauge, Histogram, Label};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
+use crate::header_text::joined_value;
 use crate::logs::record::LogRecord;
 use crate::relay::mode::Mode;
 
@@ -212,36 +213,22 @@ impl Timing {
     pub fn server_timing(&self) -> Option<HeaderValue> {
         // Whole microseconds, rounded, written as milliseconds with three
         // decimals from integers: float formatting, or `fmt` at all, costs
-        // more than the rest of the header. The text is sized exactly, so
-        // the value takes it over without another allocation or copy.
+        // more than the rest of the header.
         let micros = |d: Duration| (d.as_nanos() + 500) / 1000;
         let (gateway, upstream) = (micros(self.overhead()), micros(self.upstream));
         let (mut gateway_ms, mut upstream_ms) = (itoa::Buffer::new(), itoa::Buffer::new());
-        let parts = [
-            ("gateway;dur=", gateway_ms.format(gateway / 1000), gateway),
-            (
-                ", upstream;dur=",
-                upstream_ms.format(upstream / 1000),
-                upstream,
-            ),
-        ];
-        let len = parts
-            .iter()
-            .map(|(label, ms, _)| label.len() + ms.len() + MILLI_DECIMALS.len())
-            .sum();
-        let mut value = Vec::with_capacity(len);
-        for (label, ms, micros) in parts {
-            value.extend_from_slice(label.as_bytes());
-            value.extend_from_slice(ms.as_bytes());
-            value.extend_from_slice(&milli_decimals(micros));
-        }
-        HeaderValue::from_maybe_shared(bytes::Bytes::from(value)).ok()
+        joined_value(&[
+            b"gateway;dur=",
+            gateway_ms.format(gateway / 1000).as_bytes(),
+            &milli_decimals(gateway),
+            b", upstream;dur=",
+            upstream_ms.format(upstream / 1000).as_bytes(),
+            &milli_decimals(upstream),
+        ])
     }
 }
 
 /// The decimal point and the three decimals of `micros` as milliseconds.
-const MILLI_DECIMALS: [u8; 4] = *b".000";
-
 fn milli_decimals(micros: u128) -> [u8; 4] {
     let fraction = micros % 1000;
     let digit = |n: u128| b'0' + (n % 10) as u8;
