@@ -375,6 +375,30 @@ mod tests {
             .collect()
     }
 
+    /// `.cargo/config.toml` builds SQLite without memory statistics and with
+    /// a page cache per connection: neither takes a global mutex on the log
+    /// writer's every allocation and page.
+    #[test]
+    fn sqlite_is_built_without_its_global_allocation_mutexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let connection = open_connection(&dir.path().join("o.db"), Duration::from_secs(1)).unwrap();
+        let mut statement = connection.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+        assert!(
+            !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+            "{options:?}"
+        );
+        assert!(options.iter().any(|o| o == "THREADSAFE=1"), "{options:?}");
+    }
+
     #[tokio::test]
     async fn writes_exactly_what_the_pool_writes() {
         let dir = tempfile::tempdir().unwrap();
