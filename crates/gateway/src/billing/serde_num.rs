@@ -17,24 +17,36 @@ use serde::{Deserializer, Serializer};
 
 /// Serde `with` module for a [`Decimal`] money or price field.
 pub mod decimal {
-    use super::{Decimal, DecimalVisitor, Deserializer, Serializer, ToPrimitive};
+    use super::{Decimal, DecimalVisitor, Deserializer, Serializer};
 
     /// Write `value` as a JSON number: an integer when it has no fraction
     /// (`1`, not `1.0`), otherwise the `f64` nearest to its decimal text
     /// (so `0.112` is written `0.112`).
     pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-        if value.fract().is_zero()
-            && let Some(int) = value.to_i64()
-        {
-            return serializer.serialize_i64(int);
+        match super::integral_i64(*value) {
+            Some(int) => serializer.serialize_i64(int),
+            None => serializer.serialize_f64(super::decimal_to_f64(*value)),
         }
-        serializer.serialize_f64(super::decimal_to_f64(*value))
     }
 
     /// Read a JSON number, a numeric string or `null` (zero).
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
         deserializer.deserialize_any(DecimalVisitor)
     }
+}
+
+/// `value` as an `i64` when it has no fraction and fits. Zero and whole
+/// numbers of scale 0 (most amounts and prices) are answered without any
+/// division; `Decimal::fract` would build two more decimals each time.
+fn integral_i64(value: Decimal) -> Option<i64> {
+    let mantissa = value.mantissa();
+    if value.scale() == 0 || mantissa == 0 {
+        return i64::try_from(mantissa).ok();
+    }
+    if !value.is_integer() {
+        return None;
+    }
+    value.trunc().to_i64()
 }
 
 /// The `f64` nearest to `value` (correctly rounded through its decimal
@@ -231,6 +243,30 @@ mod tests {
             let value = Decimal::from_str(text).unwrap();
             let expected = value.normalize().to_string().parse::<f64>().unwrap();
             assert_eq!(decimal_to_f64(value), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn whole_decimals_are_written_as_integers() {
+        #[derive(serde::Serialize)]
+        struct Wrapped(#[serde(with = "decimal")] Decimal);
+        for (text, json) in [
+            ("0", "0"),
+            ("0.000", "0"),
+            ("-0.0", "0"),
+            ("5", "5"),
+            ("5.00", "5"),
+            ("-3.0", "-3"),
+            ("5.5", "5.5"),
+            ("0.015", "0.015"),
+            ("-0.25", "-0.25"),
+            ("9223372036854775807", "9223372036854775807"),
+            ("9223372036854775808", "9.223372036854776e+18"),
+            ("10000000000000000000.0", "1e+19"),
+        ] {
+            let value = Decimal::from_str(text).unwrap();
+            let written = serde_json::to_string(&Wrapped(value)).unwrap();
+            assert_eq!(written, json, "{text}");
         }
     }
 }

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::DbKind;
 use super::summaries::UpsertText;
 use super::values::{
-    LOG_COLUMN_COUNT, LOG_COLUMNS, LogRowText, SUMMARY_DATA_COUNT, Value, channel_summary_row,
-    group_summary_row, log_row,
+    LOG_COLUMN_COUNT, LogRowText, PriceTexts, RowShape, SUMMARY_DATA_COUNT, Value,
+    channel_summary_row, group_summary_row,
 };
 use crate::logs::record::{LogDetail, LogEntry, LogRecord, RetryRecord};
 use crate::stats::summary::{SummaryBatch, SummaryData};
@@ -24,6 +24,15 @@ const UPSERT_CHUNK: usize = 100;
 
 /// A request's log row and its optional detail.
 pub type RequestRow<'a> = (&'a LogRecord, Option<&'a LogDetail>);
+
+/// The log rows of one multi-row insert, all of one shape.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestChunk<'b, 'a> {
+    /// The columns every row names.
+    pub shape: RowShape,
+    /// The rows.
+    pub rows: &'b [RequestRow<'a>],
+}
 
 /// A multi-row statement: `head`, then `values` as rows of `width`
 /// placeholders, then `tail`.
@@ -42,8 +51,11 @@ pub struct MultiRow<'a> {
 /// The statements of one batch.
 #[derive(Debug, Default)]
 pub struct LogBatch<'a> {
-    /// Requests whose id is unique in the batch, inserted many to a statement.
-    unique: Vec<RequestRow<'a>>,
+    /// Requests whose id is unique in the batch and whose row is compact,
+    /// inserted many to a statement.
+    compact: Vec<RequestRow<'a>>,
+    /// The other requests whose id is unique in the batch, likewise.
+    full: Vec<RequestRow<'a>>,
     /// Requests whose client-chosen id repeats within the batch, inserted
     /// one by one so that each detail finds its own row.
     repeated: Vec<RequestRow<'a>>,
@@ -72,19 +84,40 @@ impl<'a> LogBatch<'a> {
         for (record, _) in &requests {
             *seen.entry(record.request_id.as_str()).or_default() += 1;
         }
-        (batch.unique, batch.repeated) = requests
-            .into_iter()
-            .partition(|(r, _)| seen.get(r.request_id.as_str()) == Some(&1));
+        for row in requests {
+            let list = if seen.get(row.0.request_id.as_str()) != Some(&1) {
+                &mut batch.repeated
+            } else if RowShape::of(row.0) == RowShape::Compact {
+                &mut batch.compact
+            } else {
+                &mut batch.full
+            };
+            list.push(row);
+        }
         batch
     }
 
-    /// The log rows by statement: [`INSERT_CHUNK`] rows, then the rest of
-    /// the unique ones by its binary digits (64, 32, … 1), so a batch is
-    /// few statements of at most eight texts, all kept prepared; then each
-    /// repeated id alone.
-    pub fn request_chunks(&self) -> Vec<&[RequestRow<'a>]> {
-        let mut chunks = insert_chunks(&self.unique);
-        chunks.extend(self.repeated.chunks(1));
+    /// The log rows by statement: of each shape, [`INSERT_CHUNK`] rows,
+    /// then the rest of the unique ones by its binary digits (64, 32, … 1),
+    /// so a batch is few statements of at most sixteen texts, all kept
+    /// prepared; then each repeated id alone, with every column.
+    pub fn request_chunks(&self) -> Vec<RequestChunk<'_, 'a>> {
+        let unique = [
+            (RowShape::Compact, &self.compact),
+            (RowShape::Full, &self.full),
+        ];
+        let mut chunks: Vec<_> = unique
+            .into_iter()
+            .flat_map(|(shape, rows)| {
+                insert_chunks(rows)
+                    .into_iter()
+                    .map(move |rows| RequestChunk { shape, rows })
+            })
+            .collect();
+        chunks.extend(self.repeated.chunks(1).map(|rows| RequestChunk {
+            shape: RowShape::Full,
+            rows,
+        }));
         chunks
     }
 
@@ -162,7 +195,8 @@ fn insert_chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
     chunks
 }
 
-/// The head of a multi-row `INSERT` of log rows (up to `VALUES `).
+/// The heads of the multi-row `INSERT`s of log rows (up to `VALUES `), by
+/// row shape.
 ///
 /// On SQLite it is `INSERT OR FAIL`: a multi-row statement whose constraints
 /// may abort it (every `NOT NULL` column, by default) makes SQLite copy each
@@ -170,31 +204,53 @@ fn insert_chunks<T>(mut rows: &[T]) -> Vec<&[T]> {
 /// can be undone; past 64 KiB that journal is a temporary file. With `FAIL`
 /// nothing is journalled. The outcome of an error is the same: the batch's
 /// transaction is rolled back as a whole and written again.
-pub fn log_insert_head(kind: DbKind) -> String {
-    let verb = match kind {
-        DbKind::Sqlite => "INSERT OR FAIL",
-        DbKind::Postgres => "INSERT",
-    };
-    format!("{verb} INTO logs ({LOG_COLUMNS}) VALUES ")
+#[derive(Debug)]
+pub struct LogInsertHeads {
+    full: String,
+    compact: String,
+}
+
+impl LogInsertHeads {
+    /// The heads for a database of `kind`.
+    pub fn new(kind: DbKind) -> Self {
+        let verb = match kind {
+            DbKind::Sqlite => "INSERT OR FAIL",
+            DbKind::Postgres => "INSERT",
+        };
+        let head = |shape: RowShape| format!("{verb} INTO logs ({}) VALUES ", shape.columns());
+        Self {
+            full: head(RowShape::Full),
+            compact: head(RowShape::Compact),
+        }
+    }
+
+    /// The head for rows of `shape`.
+    pub fn get(&self, shape: RowShape) -> &str {
+        match shape {
+            RowShape::Full => &self.full,
+            RowShape::Compact => &self.compact,
+        }
+    }
 }
 
 /// The multi-row insert of a chunk's log rows. With a detail among them it
 /// returns each row's id and request id, to attach the details to. The
 /// encoded text columns live in `texts`, which must outlive the statement.
 pub fn request_insert<'a>(
-    head: &'a str,
-    chunk: &[RequestRow<'a>],
+    heads: &'a LogInsertHeads,
+    chunk: RequestChunk<'_, 'a>,
     texts: &'a [LogRowText],
 ) -> MultiRow<'a> {
-    let mut values = Vec::with_capacity(chunk.len() * LOG_COLUMN_COUNT);
-    for ((record, _), text) in chunk.iter().zip(texts) {
-        values.extend(log_row(record, text));
+    let width = chunk.shape.width();
+    let mut values = Vec::with_capacity(chunk.rows.len() * width);
+    for ((record, _), text) in chunk.rows.iter().zip(texts) {
+        chunk.shape.push_row(record, text, &mut values);
     }
     MultiRow {
-        head,
-        width: LOG_COLUMN_COUNT,
+        head: heads.get(chunk.shape),
+        width,
         values,
-        tail: if has_details(chunk) {
+        tail: if has_details(chunk.rows) {
             " RETURNING id, request_id"
         } else {
             ""
@@ -203,8 +259,11 @@ pub fn request_insert<'a>(
 }
 
 /// Encode the text columns of a chunk's rows.
-pub fn chunk_texts(chunk: &[RequestRow<'_>]) -> Vec<LogRowText> {
-    chunk.iter().map(|(r, _)| LogRowText::of(r)).collect()
+pub fn chunk_texts<'a>(rows: &[RequestRow<'a>]) -> Vec<LogRowText> {
+    let mut prices = PriceTexts::default();
+    rows.iter()
+        .map(|(r, _)| LogRowText::of(r, &mut prices))
+        .collect()
 }
 
 /// True when some row of the chunk has a detail (its insert must return ids).
@@ -261,10 +320,10 @@ mod tests {
         let chunks: Vec<Vec<&str>> = batch
             .request_chunks()
             .iter()
-            .map(|c| c.iter().map(|(r, _)| r.request_id.as_str()).collect())
+            .map(|c| c.rows.iter().map(|(r, _)| r.request_id.as_str()).collect())
             .collect();
         assert_eq!(chunks, vec![vec!["b", "c"], vec!["a"], vec!["a"]]);
-        assert!(has_details(batch.request_chunks()[0]));
+        assert!(has_details(batch.request_chunks()[0].rows));
         assert_eq!(batch.retries.len(), 1);
     }
 

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use switchyard_protocol::Usage;
 
 use super::log_batch::{
-    LogBatch, MultiRow, chunk_texts, has_details, log_insert_head, request_insert,
+    LogBatch, LogInsertHeads, MultiRow, chunk_texts, has_details, request_insert,
 };
 use super::row::flag;
 use super::sql::{Page, Sql, contains_pattern};
@@ -296,16 +296,16 @@ impl Store {
         let batch = LogBatch::new(entries);
         let mut tx = self.logs().begin().await?;
         let kind = self.logs_kind();
-        let head = log_insert_head(kind);
+        let heads = LogInsertHeads::new(kind);
         for chunk in batch.request_chunks() {
-            let texts = chunk_texts(chunk);
-            let (text, args) = self.multi_row_sql(&request_insert(&head, chunk, &texts))?;
+            let texts = chunk_texts(chunk.rows);
+            let (text, args) = self.multi_row_sql(&request_insert(&heads, chunk, &texts))?;
             // Row ids are only needed to attach details. Without any, skip
             // `RETURNING`: each returned row is a separate hand-off from the
             // SQLite thread to the runtime, which stalled requests behind it.
             // The `RETURNING` form is rare (details are kept for errors) and
             // not cached.
-            if !has_details(chunk) {
+            if !has_details(chunk.rows) {
                 sqlx::query_with(text, args).execute(&mut *tx).await?;
                 continue;
             }
@@ -314,7 +314,7 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
             let ids: HashMap<String, i64> = rows.into_iter().map(|(id, rid)| (rid, id)).collect();
-            for (record, detail) in chunk {
+            for (record, detail) in chunk.rows {
                 let (Some(detail), Some(log_id)) = (detail, ids.get(&record.request_id)) else {
                     continue;
                 };

@@ -21,7 +21,7 @@ use rusqlite::{CachedStatement, Connection, OpenFlags, ToSql, Transaction};
 use super::DbKind;
 use super::StoreError;
 use super::log_batch::{
-    LogBatch, MultiRow, RequestRow, chunk_texts, has_details, log_insert_head, request_insert,
+    LogBatch, LogInsertHeads, MultiRow, RequestChunk, chunk_texts, has_details, request_insert,
 };
 use super::logs::UsageCounters;
 use super::values::{
@@ -29,8 +29,9 @@ use super::values::{
 };
 use crate::logs::record::LogEntry;
 
-/// Prepared statements kept per connection: the eight log-row shapes, the
-/// detail, retry and counter statements, and the summary upserts.
+/// Prepared statements kept per connection: the sixteen log-row statements
+/// (eight sizes of each row shape), the detail, retry and counter
+/// statements, and the summary upserts.
 const STATEMENT_CACHE: usize = 32;
 /// SQLite virtual-machine steps between checks whether the writer should
 /// yield the CPU ([`switchyard_sched::give_way`]): a clock read every few
@@ -85,9 +86,9 @@ impl SqliteBatchWriter {
     ) -> Result<bool, StoreError> {
         let batch = LogBatch::new(entries);
         let tx = self.logs.transaction()?;
-        let head = log_insert_head(DbKind::Sqlite);
+        let heads = LogInsertHeads::new(DbKind::Sqlite);
         for chunk in batch.request_chunks() {
-            insert_requests(&tx, &head, chunk)?;
+            insert_requests(&tx, &heads, chunk)?;
         }
         let mut retry = tx.prepare_cached(INSERT_RETRY)?;
         for record in &batch.retries {
@@ -151,25 +152,25 @@ fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, St
 /// ids and the details are inserted against them.
 fn insert_requests(
     tx: &Transaction<'_>,
-    head: &str,
-    chunk: &[RequestRow<'_>],
+    heads: &LogInsertHeads,
+    chunk: RequestChunk<'_, '_>,
 ) -> Result<(), StoreError> {
-    let texts = chunk_texts(chunk);
-    let insert = request_insert(head, chunk, &texts);
+    let texts = chunk_texts(chunk.rows);
+    let insert = request_insert(heads, chunk, &texts);
     let text = multi_row_text(&insert);
-    if !has_details(chunk) {
+    if !has_details(chunk.rows) {
         return execute(&mut tx.prepare_cached(&text)?, &insert.values);
     }
     let mut statement = tx.prepare(&text)?;
     bind(&mut statement, &insert.values)?;
-    let mut ids = std::collections::HashMap::with_capacity(chunk.len());
+    let mut ids = std::collections::HashMap::with_capacity(chunk.rows.len());
     let mut rows = statement.raw_query();
     while let Some(row) = rows.next()? {
         ids.insert(row.get::<_, String>(1)?, row.get::<_, i64>(0)?);
     }
     drop(rows);
     let mut detail_insert = tx.prepare_cached(INSERT_DETAIL)?;
-    for (record, detail) in chunk {
+    for (record, detail) in chunk.rows {
         if let (Some(detail), Some(log_id)) = (detail, ids.get(&record.request_id)) {
             execute(
                 &mut detail_insert,
@@ -288,12 +289,15 @@ mod tests {
             record: Box::new(r),
             detail,
         };
+        // Every other row is compact: no end user, no metadata.
         let mut entries: Vec<LogEntry> = (0..200)
             .map(|i| {
-                request(
-                    record(&format!("r{i}"), 1_700_000_000_000 + i * 500, 200),
-                    None,
-                )
+                let mut r = record(&format!("r{i}"), 1_700_000_000_000 + i * 500, 200);
+                if i % 2 == 0 {
+                    r.user.clear();
+                    r.metadata = serde_json::Value::Null;
+                }
+                request(r, None)
             })
             .collect();
         entries.push(request(
@@ -436,6 +440,65 @@ mod tests {
             bodies.contains(&&Stored::Text("first".into()))
                 && bodies.contains(&&Stored::Text("second".into())),
             "each repeated id keeps its own detail: {details:?}"
+        );
+    }
+
+    /// A compact row reads back exactly as the same record written with
+    /// every column, and rows of both shapes share a batch.
+    #[tokio::test]
+    async fn a_compact_row_stores_what_a_full_row_stores() {
+        use crate::store::values::{LOG_COLUMNS, LogRowText, PriceTexts, RowShape, log_row};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shapes.db");
+        migrated(&path).await;
+        let mut compact = record("compact", 1_700_000_000_000, 200);
+        compact.user.clear();
+        compact.metadata = serde_json::Value::Null;
+        compact.usage.cached_tokens = 2;
+        compact.usage.reasoning_tokens = 1;
+        assert_eq!(RowShape::of(&compact), RowShape::Compact);
+        let full = record("full", 1_700_000_000_001, 502);
+        assert_eq!(RowShape::of(&full), RowShape::Full);
+        let entries: Vec<LogEntry> = [&compact, &full]
+            .map(|r| LogEntry::Request {
+                record: Box::new(r.clone()),
+                detail: None,
+            })
+            .into();
+        let mut writer = SqliteBatchWriter::open(&path, &path, Duration::from_secs(3)).unwrap();
+        writer
+            .insert_log_batch(&entries, &UsageCounters::default())
+            .unwrap();
+        // The same records again, under other ids, every column named.
+        let c = Connection::open(&path).unwrap();
+        for (r, id) in [(&compact, "compact-full"), (&full, "full-full")] {
+            let r = LogRecord {
+                request_id: id.into(),
+                ..r.clone()
+            };
+            let text = LogRowText::of(&r, &mut PriceTexts::default());
+            let placeholders = vec!["?"; LOG_COLUMN_COUNT].join(", ");
+            c.execute(
+                &format!("INSERT INTO logs ({LOG_COLUMNS}) VALUES ({placeholders})"),
+                rusqlite::params_from_iter(log_row(&r, &text)),
+            )
+            .unwrap();
+        }
+        let row = |id: &str| -> Vec<Stored> {
+            let mut statement = c
+                .prepare("SELECT * FROM logs WHERE request_id = ?")
+                .unwrap();
+            let width = statement.column_count();
+            statement
+                .query_row([id], |row| (2..width).map(|i| row.get(i)).collect())
+                .unwrap()
+        };
+        assert_eq!(row("compact"), row("compact-full"));
+        assert_eq!(row("full"), row("full-full"));
+        assert!(
+            row("full").contains(&Stored::Text("upstream said no ☹".into())),
+            "the full row keeps its error text"
         );
     }
 

@@ -4,7 +4,10 @@
 //! (PostgreSQL, and a SQLite log database beside a PostgreSQL main one);
 //! [`super::sqlite_batch`] binds them straight into a SQLite statement.
 
+use std::sync::Arc;
+
 use super::row::{flag_value, to_json};
+use crate::billing::AppliedPrice;
 use crate::logs::record::{LogDetail, LogRecord, RetryRecord};
 use crate::stats::summary::{ChannelKey, GroupKey, INT_COLUMNS, SummaryData};
 
@@ -28,6 +31,95 @@ pub const LOG_COLUMNS: &str = "request_id, request_at, retry_at, created_at, ttf
     web_search_count, usage_estimated, used_amount, price, amount";
 /// Values in a `logs` row.
 pub const LOG_COLUMN_COUNT: usize = 37;
+
+/// The columns a compact log row leaves out, by their place in
+/// [`LOG_COLUMNS`]: `retry_at`, `content`, `retry_times`, `end_user`,
+/// `metadata`, the image, audio and video token counts, `web_search_count`
+/// and `usage_estimated`. They are zero or empty on almost every request,
+/// and the schema defaults each of them to just that (`0` or `''`).
+const SPARSE_COLUMNS: [usize; 12] = [2, 14, 16, 17, 18, 22, 23, 24, 26, 27, 32, 33];
+/// Values in a compact `logs` row.
+pub const COMPACT_LOG_COLUMN_COUNT: usize = LOG_COLUMN_COUNT - SPARSE_COLUMNS.len();
+/// The columns of a compact row, by their place in [`LOG_COLUMNS`].
+const COMPACT_COLUMNS_AT: [usize; COMPACT_LOG_COLUMN_COUNT] = compact_columns_at();
+/// Columns of a compact `logs` row, in the order [`compact_log_row`] gives
+/// their values: [`LOG_COLUMNS`] without [`SPARSE_COLUMNS`].
+pub const COMPACT_LOG_COLUMNS: &str = "request_id, request_at, created_at, ttfb_milliseconds, \
+    group_id, token_id, token_name, model, actual_model, channel_id, mode, endpoint, code, ip, \
+    upstream_id, stream, input_tokens, output_tokens, cached_tokens, cache_creation_tokens, \
+    reasoning_tokens, total_tokens, used_amount, price, amount";
+
+const fn compact_columns_at() -> [usize; COMPACT_LOG_COLUMN_COUNT] {
+    let mut at = [0; COMPACT_LOG_COLUMN_COUNT];
+    let (mut column, mut kept, mut sparse) = (0, 0, 0);
+    while column < LOG_COLUMN_COUNT {
+        if sparse < SPARSE_COLUMNS.len() && SPARSE_COLUMNS[sparse] == column {
+            sparse += 1;
+        } else {
+            at[kept] = column;
+            kept += 1;
+        }
+        column += 1;
+    }
+    at
+}
+
+/// Which columns a log row's insert names.
+///
+/// Binding a value costs about as much as SQLite's work to store it, so a
+/// row whose sparse columns are all at their defaults is written without
+/// them. The batch's rows are grouped by shape, one statement per group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowShape {
+    /// Every column ([`LOG_COLUMNS`]).
+    Full,
+    /// Without the sparse columns ([`COMPACT_LOG_COLUMNS`]).
+    Compact,
+}
+
+impl RowShape {
+    /// The shape `r` is written in: compact when each sparse column would
+    /// hold its default.
+    pub fn of(r: &LogRecord) -> Self {
+        // The encoded texts only feed `metadata` among the sparse columns,
+        // and it is empty exactly when the metadata is null.
+        let no_text = LogRowText::default();
+        let row = log_row(r, &no_text);
+        let sparse_at_default = SPARSE_COLUMNS
+            .iter()
+            .all(|&at| matches!(row[at], Value::Int(0) | Value::Text("")));
+        if sparse_at_default && r.metadata.is_null() {
+            Self::Compact
+        } else {
+            Self::Full
+        }
+    }
+
+    /// Values in a row of this shape.
+    pub fn width(self) -> usize {
+        match self {
+            Self::Full => LOG_COLUMN_COUNT,
+            Self::Compact => COMPACT_LOG_COLUMN_COUNT,
+        }
+    }
+
+    /// The column list of a row of this shape.
+    pub fn columns(self) -> &'static str {
+        match self {
+            Self::Full => LOG_COLUMNS,
+            Self::Compact => COMPACT_LOG_COLUMNS,
+        }
+    }
+
+    /// Append `r`'s values in this shape to `out`.
+    pub fn push_row<'a>(self, r: &'a LogRecord, text: &'a LogRowText, out: &mut Vec<Value<'a>>) {
+        let row = log_row(r, text);
+        match self {
+            Self::Full => out.extend(row),
+            Self::Compact => out.extend(COMPACT_COLUMNS_AT.map(|at| row[at])),
+        }
+    }
+}
 
 /// A request's detail row, attached to its log row by id.
 pub const INSERT_DETAIL: &str = "INSERT INTO request_details (log_id, request_body, response_body, \
@@ -59,17 +151,39 @@ pub const UPDATE_CHANNEL_COUNTERS: &str = "UPDATE channels SET request_count = r
 #[derive(Debug, Default)]
 pub struct LogRowText {
     metadata: String,
-    price: String,
+    price: Option<Arc<str>>,
     amount: String,
 }
 
+/// The last price encoded and its JSON text, reused while the rows that
+/// follow were billed at the same price (as most rows of a model are):
+/// comparing two prices costs a fraction of encoding one.
+#[derive(Debug, Default)]
+pub struct PriceTexts<'a> {
+    last: Option<(&'a AppliedPrice, Arc<str>)>,
+}
+
+impl<'a> PriceTexts<'a> {
+    /// The JSON text of `price`.
+    fn text(&mut self, price: &'a AppliedPrice) -> Arc<str> {
+        if let Some((seen, text)) = &self.last
+            && *seen == price
+        {
+            return Arc::clone(text);
+        }
+        let text: Arc<str> = Arc::from(to_json(price));
+        self.last = Some((price, Arc::clone(&text)));
+        text
+    }
+}
+
 impl LogRowText {
-    /// Encode `r`'s metadata and charge.
-    pub fn of(r: &LogRecord) -> Self {
+    /// Encode `r`'s metadata and charge; `prices` remembers the last price.
+    pub fn of<'a>(r: &'a LogRecord, prices: &mut PriceTexts<'a>) -> Self {
         let (price, amount) = r
             .charge
             .as_ref()
-            .map(|c| (to_json(&c.price), to_json(&c.amount)))
+            .map(|c| (Some(prices.text(&c.price)), to_json(&c.amount)))
             .unwrap_or_default();
         let metadata = if r.metadata.is_null() {
             String::new()
@@ -124,7 +238,7 @@ pub fn log_row<'a>(r: &'a LogRecord, text: &'a LogRowText) -> [Value<'a>; LOG_CO
         Int(u.web_search_count),
         Int(flag_value(r.usage_estimated)),
         Real(r.used_amount),
-        Text(&text.price),
+        Text(text.price.as_deref().unwrap_or_default()),
         Text(&text.amount),
     ]
 }
@@ -226,13 +340,123 @@ mod tests {
             metadata: serde_json::json!({"k": "v"}),
             ..LogRecord::default()
         };
-        let text = LogRowText::of(&record);
+        let text = LogRowText::of(&record, &mut PriceTexts::default());
         let row = log_row(&record, &text);
         assert_eq!(row[0], Value::Text("r1"));
         assert_eq!(row[18], Value::Text(r#"{"k":"v"}"#));
         assert_eq!(row[20], Value::Int(1));
         assert_eq!(row[34], Value::Real(1.5));
         assert_eq!(row[35], Value::Text(""), "no charge: empty price");
+    }
+
+    #[test]
+    fn compact_rows_name_every_column_but_the_sparse_ones() {
+        let all: Vec<&str> = LOG_COLUMNS.split(',').map(str::trim).collect();
+        let compact: Vec<&str> = COMPACT_LOG_COLUMNS.split(',').map(str::trim).collect();
+        let kept: Vec<&str> = COMPACT_COLUMNS_AT.iter().map(|&at| all[at]).collect();
+        assert_eq!(compact, kept);
+        let sparse: Vec<&str> = SPARSE_COLUMNS.iter().map(|&at| all[at]).collect();
+        assert_eq!(
+            sparse,
+            [
+                "retry_at",
+                "content",
+                "retry_times",
+                "end_user",
+                "metadata",
+                "image_input_tokens",
+                "audio_input_tokens",
+                "video_input_tokens",
+                "image_output_tokens",
+                "audio_output_tokens",
+                "web_search_count",
+                "usage_estimated"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_is_compact_only_while_every_sparse_column_is_at_its_default() {
+        let base = LogRecord {
+            request_id: "r1".into(),
+            model: "m".into(),
+            content: String::new(),
+            usage: switchyard_protocol::Usage::from_counts(7, 3),
+            ..LogRecord::default()
+        };
+        assert_eq!(RowShape::of(&base), RowShape::Compact);
+        let common: [fn(&mut LogRecord); 4] = [
+            |r| r.usage.cached_tokens = 1,
+            |r| r.usage.cache_creation_tokens = 1,
+            |r| r.usage.reasoning_tokens = 1,
+            |r| r.stream = true,
+        ];
+        for change in common {
+            let mut r = base.clone();
+            change(&mut r);
+            assert_eq!(RowShape::of(&r), RowShape::Compact, "{r:?}");
+        }
+        let sparse: [fn(&mut LogRecord); 12] = [
+            |r| r.retry_at = 5,
+            |r| r.content = "no".into(),
+            |r| r.retry_times = 1,
+            |r| r.user = "u".into(),
+            |r| r.metadata = serde_json::json!({}),
+            |r| r.usage.image_input_tokens = 1,
+            |r| r.usage.audio_input_tokens = 1,
+            |r| r.usage.video_input_tokens = 1,
+            |r| r.usage.image_output_tokens = 1,
+            |r| r.usage.audio_output_tokens = 1,
+            |r| r.usage.web_search_count = 1,
+            |r| r.usage_estimated = true,
+        ];
+        for change in sparse {
+            let mut r = base.clone();
+            change(&mut r);
+            assert_eq!(RowShape::of(&r), RowShape::Full, "{r:?}");
+        }
+        let text = LogRowText::of(&base, &mut PriceTexts::default());
+        let (mut compact, mut full) = (Vec::new(), Vec::new());
+        RowShape::Compact.push_row(&base, &text, &mut compact);
+        RowShape::Full.push_row(&base, &text, &mut full);
+        assert_eq!(compact.len(), COMPACT_LOG_COLUMN_COUNT);
+        let kept: Vec<Value<'_>> = COMPACT_COLUMNS_AT.iter().map(|&at| full[at]).collect();
+        assert_eq!(compact, kept);
+    }
+
+    #[test]
+    fn rows_billed_at_one_price_share_its_text() {
+        use crate::billing::{Charge, Price};
+        use rust_decimal::Decimal;
+
+        let charged = |input: i64| LogRecord {
+            charge: Some(Charge {
+                price: AppliedPrice::new(
+                    &Price {
+                        input_price: Decimal::new(input, 3),
+                        ..Price::default()
+                    },
+                    None,
+                ),
+                ..Charge::default()
+            }),
+            ..LogRecord::default()
+        };
+        let records = [charged(15), charged(15), charged(20)];
+        let mut prices = PriceTexts::default();
+        let texts: Vec<LogRowText> = records
+            .iter()
+            .map(|r| LogRowText::of(r, &mut prices))
+            .collect();
+        let price = |i: usize| texts[i].price.clone().unwrap();
+        assert!(Arc::ptr_eq(&price(0), &price(1)), "encoded once");
+        assert_eq!(&*price(0), r#"{"input_price":0.015}"#);
+        assert_eq!(&*price(2), r#"{"input_price":0.02}"#);
+        assert!(
+            LogRowText::of(&LogRecord::default(), &mut prices)
+                .price
+                .is_none()
+        );
     }
 
     #[test]
