@@ -17,7 +17,7 @@ pub const DEFAULT_EMBEDDING_DIMS: usize = 1536;
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9000";
 
 /// Settings of the mock server. Every behaviour knob can be overridden per request by
-/// the matching `x-mock-*` header (see [`Knobs::from_headers`]).
+/// the matching `x-mock-*` header (see [`Knobs::with_headers`]).
 #[derive(Debug, Clone, clap::Parser)]
 #[command(
     name = "switchyard-mock",

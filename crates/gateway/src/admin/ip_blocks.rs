@@ -1,4 +1,4 @@
-//! `/api/ip_blocks`: the IPs the abuse check blocked (see [`crate::abuse`]);
+//! `/api/ip_blocks`: the IPs the abuse check blocked (see [`crate::watch`]);
 //! list them and lift a block.
 
 use axum::Router;

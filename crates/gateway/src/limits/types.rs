@@ -62,7 +62,7 @@ pub struct LimitCheck {
 }
 
 /// A key from its parts, written straight into its shared allocation (one
-/// allocation for keys up to [`INLINE_KEY`] bytes, two for longer ones).
+/// allocation for keys up to `INLINE_KEY` bytes, two for longer ones).
 pub fn limit_key(parts: &[&str]) -> Arc<str> {
     let mut buf = [0u8; INLINE_KEY];
     let mut len = 0;

@@ -2,7 +2,7 @@
 //! classify the answer. A streamed answer is read until its first output
 //! event before it is committed, so an upstream that fails early can still
 //! be retried on another channel. AWS Bedrock and Vertex AI, which sign or
-//! authorize each request themselves, are sent by [`bedrock`] and [`vertex`].
+//! authorize each request themselves, are sent by its `bedrock` and `vertex` modules.
 
 mod bedrock;
 mod vertex;

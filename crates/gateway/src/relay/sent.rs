@@ -27,7 +27,7 @@ const EXPECTED_CHUNKS: usize = 64;
 /// allocation instead of one each.
 const BLOCK: usize = 4096;
 
-/// Make room for `need` more bytes in `buf`, a whole [`BLOCK`] at a time.
+/// Make room for `need` more bytes in `buf`, a whole `BLOCK` at a time.
 pub fn reserve_in_blocks(buf: &mut BytesMut, need: usize) {
     if buf.capacity() - buf.len() < need {
         buf.reserve(need.max(BLOCK));

@@ -1,5 +1,5 @@
 //! Talking to upstreams over HTTP: pooled clients (for direct connections,
-//! our own HTTP/1 pool for plain HTTP ([`inline`]) and hyper-util's for
+//! our own HTTP/1 pool for plain HTTP (the `inline` module) and hyper-util's for
 //! HTTPS; reqwest's per proxy/TLS setting), the time-to-first-byte timeout,
 //! and the response type shared with the fake channels.
 

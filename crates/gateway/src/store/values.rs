@@ -42,8 +42,8 @@ const SPARSE_COLUMNS: [usize; 12] = [2, 14, 16, 17, 18, 22, 23, 24, 26, 27, 32, 
 pub const COMPACT_LOG_COLUMN_COUNT: usize = LOG_COLUMN_COUNT - SPARSE_COLUMNS.len();
 /// The columns of a compact row, by their place in [`LOG_COLUMNS`].
 const COMPACT_COLUMNS_AT: [usize; COMPACT_LOG_COLUMN_COUNT] = compact_columns_at();
-/// Columns of a compact `logs` row, in the order [`compact_log_row`] gives
-/// their values: [`LOG_COLUMNS`] without [`SPARSE_COLUMNS`].
+/// Columns of a compact `logs` row, in the order [`RowShape::push_row`]
+/// gives their values: [`LOG_COLUMNS`] without `SPARSE_COLUMNS`.
 pub const COMPACT_LOG_COLUMNS: &str = "request_id, request_at, created_at, ttfb_milliseconds, \
     group_id, token_id, token_name, model, actual_model, channel_id, mode, endpoint, code, ip, \
     upstream_id, stream, input_tokens, output_tokens, cached_tokens, cache_creation_tokens, \
@@ -66,9 +66,10 @@ const fn compact_columns_at() -> [usize; COMPACT_LOG_COLUMN_COUNT] {
 
 /// Which columns a log row's insert names.
 ///
-/// Binding a value costs about as much as SQLite's work to store it, so a
-/// row whose sparse columns are all at their defaults is written without
-/// them. The batch's rows are grouped by shape, one statement per group.
+/// Every value bound costs a bind, an unbind and a clear, whatever it
+/// holds, so a row whose sparse columns are all at their defaults is
+/// written without them. The batch's rows are grouped by shape, one
+/// statement per group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowShape {
     /// Every column ([`LOG_COLUMNS`]).
