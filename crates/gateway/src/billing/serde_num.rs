@@ -43,10 +43,7 @@ fn integral_i64(value: Decimal) -> Option<i64> {
     if value.scale() == 0 || mantissa == 0 {
         return i64::try_from(mantissa).ok();
     }
-    if !value.is_integer() {
-        return None;
-    }
-    value.trunc().to_i64()
+    value.is_integer().then(|| value.to_i64()).flatten()
 }
 
 /// The `f64` nearest to `value` (correctly rounded through its decimal

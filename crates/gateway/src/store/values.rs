@@ -386,6 +386,11 @@ mod tests {
             ..LogRecord::default()
         };
         assert_eq!(RowShape::of(&base), RowShape::Compact);
+        let shape_after = |change: fn(&mut LogRecord)| {
+            let mut r = base.clone();
+            change(&mut r);
+            (RowShape::of(&r), r)
+        };
         let common: [fn(&mut LogRecord); 4] = [
             |r| r.usage.cached_tokens = 1,
             |r| r.usage.cache_creation_tokens = 1,
@@ -393,9 +398,8 @@ mod tests {
             |r| r.stream = true,
         ];
         for change in common {
-            let mut r = base.clone();
-            change(&mut r);
-            assert_eq!(RowShape::of(&r), RowShape::Compact, "{r:?}");
+            let (shape, r) = shape_after(change);
+            assert_eq!(shape, RowShape::Compact, "{r:?}");
         }
         let sparse: [fn(&mut LogRecord); 12] = [
             |r| r.retry_at = 5,
@@ -412,9 +416,8 @@ mod tests {
             |r| r.usage_estimated = true,
         ];
         for change in sparse {
-            let mut r = base.clone();
-            change(&mut r);
-            assert_eq!(RowShape::of(&r), RowShape::Full, "{r:?}");
+            let (shape, r) = shape_after(change);
+            assert_eq!(shape, RowShape::Full, "{r:?}");
         }
         let text = LogRowText::of(&base, &mut PriceTexts::default());
         let (mut compact, mut full) = (Vec::new(), Vec::new());
