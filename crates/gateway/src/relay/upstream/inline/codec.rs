@@ -6,6 +6,7 @@
 //! is the hot path: it finds a size line with one `memchr` and hands the
 //! chunk's data out as a slice of the read buffer, without copying it.
 
+use std::mem::MaybeUninit;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -110,17 +111,24 @@ pub(super) fn parse_response_head(
     buf: &mut BytesMut,
     method: &Method,
 ) -> Result<Option<ResponseHead>, WireError> {
+    let parser = httparse::ParserConfig::default();
     loop {
-        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut fields);
-        let head_len = match response.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
-                return Err(WireError::HeadTooLong);
-            }
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(e) => return Err(WireError::Head(e.to_string())),
-        };
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        // Left uninitialised: httparse writes only the fields it finds, and
+        // zeroing all of them costs more than parsing a short head.
+        let mut fields = [const { MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
+        let head_len =
+            match parser.parse_response_with_uninit_headers(&mut response, buf, &mut fields) {
+                Ok(httparse::Status::Complete(len)) => len,
+                Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
+                    return Err(WireError::HeadTooLong);
+                }
+                Ok(httparse::Status::Partial) => return Ok(None),
+                Err(e) => return Err(WireError::Head(e.to_string())),
+            };
         let code = response.code.unwrap_or_default();
         let status = StatusCode::from_u16(code).map_err(|e| WireError::Head(e.to_string()))?;
         if status == StatusCode::SWITCHING_PROTOCOLS {

@@ -191,6 +191,24 @@ fn body_framing_follows_rfc_9112() {
 }
 
 #[test]
+fn a_head_may_have_up_to_max_headers_fields() {
+    let head_with = |fields: usize| {
+        let lines: String = (0..fields).map(|i| format!("x-f{i}: {i}\r\n")).collect();
+        head_of(&format!("HTTP/1.1 200 OK\r\n{lines}\r\n"), &Method::POST)
+    };
+    let head = head_with(MAX_HEADERS).unwrap().unwrap();
+    assert_eq!(head.headers.len(), MAX_HEADERS);
+    assert_eq!(
+        head.headers["x-f127"], "127",
+        "the last field is read whole"
+    );
+    assert!(
+        matches!(head_with(MAX_HEADERS + 1), Err(WireError::Head(_))),
+        "one field too many"
+    );
+}
+
+#[test]
 fn malformed_response_heads_are_errors() {
     for reply in [
         "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\n",
